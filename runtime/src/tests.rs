@@ -1,0 +1,210 @@
+//! Runtime tests: the genesis presets, as the node builds them from the wasm, and a real block with a
+//! signed transfer, fees included.
+
+use crate::{
+	genesis_config_presets::ENDOWMENT, AccountId, Balance, Balances, Block, Executive, Header,
+	Runtime, RuntimeCall, RuntimeEvent, SignedPayload, System, TransactionPayment, TxExtension,
+	UncheckedExtrinsic, UNIT, WASM_BINARY,
+};
+use codec::Encode;
+use frame_support::traits::{fungible::Inspect, IntegrityTest, OnGenesis};
+use sc_chain_spec::GenesisConfigBuilderRuntimeCaller;
+use sp_consensus_aura::{Slot, AURA_ENGINE_ID};
+use sp_core::{storage::Storage, H256};
+use sp_keyring::Sr25519Keyring;
+use sp_runtime::{
+	generic::{Digest, DigestItem, Era},
+	traits::{Block as BlockT, Header as HeaderT},
+	BuildStorage,
+};
+
+/// The genesis state of `preset`, built exactly as the node builds it: by the wasm runtime's
+/// `GenesisBuilder` API, from the preset's JSON patch over the default config.
+fn genesis_storage(preset: &str) -> Storage {
+	let wasm =
+		WASM_BINARY.expect("runtime tests need the wasm runtime: run them without SKIP_WASM_BUILD");
+	GenesisConfigBuilderRuntimeCaller::<()>::new(wasm)
+		.get_storage_for_named_preset(Some(&preset.to_string()))
+		.unwrap_or_else(|e| panic!("preset `{preset}` does not build: {e}"))
+}
+
+fn externalities(storage: Storage) -> sp_io::TestExternalities {
+	let mut ext = sp_io::TestExternalities::new(storage);
+	ext.execute_with(|| System::set_block_number(0));
+	ext
+}
+
+fn free(who: &AccountId) -> Balance {
+	Balances::balance(who)
+}
+
+#[test]
+fn wasm_runtime_offers_the_dev_and_local_presets() {
+	let wasm = WASM_BINARY.expect("wasm runtime");
+	let mut names = GenesisConfigBuilderRuntimeCaller::<()>::new(wasm)
+		.preset_names()
+		.expect("preset_names is callable");
+	names.sort();
+	assert_eq!(names, vec!["development".to_string(), "local_testnet".to_string()]);
+}
+
+#[test]
+fn every_preset_builds_and_passes_integrity_tests() {
+	for (preset, authorities) in [("development", 1usize), ("local_testnet", 4)] {
+		externalities(genesis_storage(preset)).execute_with(|| {
+			<crate::AllPalletsWithSystem as IntegrityTest>::integrity_test();
+
+			assert_eq!(pallet_aura::Authorities::<Runtime>::get().len(), authorities, "{preset}");
+			assert_eq!(pallet_grandpa::Pallet::<Runtime>::grandpa_authorities().len(), authorities);
+			assert_eq!(
+				pallet_sudo::Key::<Runtime>::get(),
+				Some(Sr25519Keyring::Alice.to_account_id())
+			);
+			let endowed = Sr25519Keyring::iter()
+				.filter(|k| *k != Sr25519Keyring::One && *k != Sr25519Keyring::Two)
+				.count() as Balance;
+			assert_eq!(free(&Sr25519Keyring::Alice.to_account_id()), ENDOWMENT);
+			assert_eq!(pallet_balances::TotalIssuance::<Runtime>::get(), endowed * ENDOWMENT);
+		});
+	}
+}
+
+#[test]
+fn an_unknown_preset_is_refused() {
+	let wasm = WASM_BINARY.expect("wasm runtime");
+	let result = GenesisConfigBuilderRuntimeCaller::<()>::new(wasm)
+		.get_storage_for_named_preset(Some(&"mainnet".to_string()));
+	assert!(result.is_err());
+}
+
+#[test]
+fn metadata_v15_and_later_are_offered() {
+	let versions = Runtime::metadata_versions();
+	assert!(versions.contains(&15), "polkadot.js reads metadata V15: {versions:?}");
+	assert!(Runtime::metadata_at_version(15).is_some());
+}
+
+/// A signed, immortal transaction from `signer` with `nonce`.
+fn signed(call: RuntimeCall, signer: Sr25519Keyring, nonce: u32) -> UncheckedExtrinsic {
+	let extension: TxExtension = (
+		frame_system::CheckNonZeroSender::new(),
+		frame_system::CheckSpecVersion::new(),
+		frame_system::CheckTxVersion::new(),
+		frame_system::CheckGenesis::new(),
+		frame_system::CheckEra::from(Era::Immortal),
+		frame_system::CheckNonce::from(nonce),
+		frame_system::CheckWeight::new(),
+		pallet_transaction_payment::ChargeTransactionPayment::from(0),
+		frame_metadata_hash_extension::CheckMetadataHash::new(false),
+		frame_system::WeightReclaim::new(),
+	);
+	let payload = SignedPayload::new(call.clone(), extension.clone()).expect("implicit data");
+	let signature = payload.using_encoded(|bytes| signer.sign(bytes));
+	UncheckedExtrinsic::new_signed(call, signer.to_account_id().into(), signature.into(), extension)
+}
+
+/// The header of block 1 in Aura's slot `slot`, with the pre-runtime digest Aura reads the slot from.
+fn header_for_slot(slot: u64, parent: H256) -> Header {
+	let digest =
+		Digest { logs: vec![DigestItem::PreRuntime(AURA_ENGINE_ID, Slot::from(slot).encode())] };
+	Header::new(1, Default::default(), Default::default(), parent, digest)
+}
+
+#[test]
+fn a_block_with_a_transfer_executes_and_charges_the_fee() {
+	let storage = genesis_storage("development");
+	let alice = Sr25519Keyring::Alice.to_account_id();
+	let bob = Sr25519Keyring::Bob.to_account_id();
+	let amount = 10 * UNIT;
+	let slot = 1_000_000u64;
+	let now = slot * crate::SLOT_DURATION;
+
+	let mut ext = externalities(storage.clone());
+	let (block, fee) = ext.execute_with(|| {
+		frame_system::Pallet::<Runtime>::on_genesis();
+		let genesis_hash = System::block_hash(0);
+		Executive::initialize_block(&header_for_slot(slot, genesis_hash));
+
+		let timestamp =
+			UncheckedExtrinsic::new_bare(RuntimeCall::Timestamp(pallet_timestamp::Call::set {
+				now,
+			}));
+		let transfer = signed(
+			RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
+				dest: bob.clone().into(),
+				value: amount,
+			}),
+			Sr25519Keyring::Alice,
+			0,
+		);
+		let len = transfer.encoded_size() as u32;
+		let quoted_fee = TransactionPayment::query_info(transfer.clone(), len).partial_fee;
+		assert!(quoted_fee > 0, "a transfer must cost a fee");
+		let issuance_before = pallet_balances::TotalIssuance::<Runtime>::get();
+
+		Executive::apply_extrinsic(timestamp.clone()).unwrap().unwrap();
+		Executive::apply_extrinsic(transfer.clone()).unwrap().unwrap();
+		let header = Executive::finalize_block();
+
+		let events: Vec<RuntimeEvent> = System::events().into_iter().map(|r| r.event).collect();
+		assert!(events.contains(&RuntimeEvent::Balances(pallet_balances::Event::Transfer {
+			from: alice.clone(),
+			to: bob.clone(),
+			amount,
+		})));
+		assert!(events.contains(&RuntimeEvent::TransactionPayment(
+			pallet_transaction_payment::Event::TransactionFeePaid {
+				who: alice.clone(),
+				actual_fee: quoted_fee,
+				tip: 0,
+			}
+		)));
+		assert_eq!(free(&alice), ENDOWMENT - amount - quoted_fee);
+		assert_eq!(free(&bob), ENDOWMENT + amount);
+		// Fees are burnt: issuance falls by exactly the fee.
+		assert_eq!(pallet_balances::TotalIssuance::<Runtime>::get(), issuance_before - quoted_fee);
+		(Block::new(header, vec![timestamp, transfer]), quoted_fee)
+	});
+
+	// Another node imports the block: it executes against the same genesis to the same state root.
+	let mut importer = externalities(storage);
+	importer.execute_with(|| {
+		frame_system::Pallet::<Runtime>::on_genesis();
+		Executive::execute_block(block.into());
+		assert_eq!(free(&alice), ENDOWMENT - amount - fee);
+		assert_eq!(System::account_nonce(&alice), 1);
+	});
+}
+
+#[test]
+fn a_transfer_with_a_bad_signature_is_refused() {
+	externalities(genesis_storage("development")).execute_with(|| {
+		frame_system::Pallet::<Runtime>::on_genesis();
+		Executive::initialize_block(&header_for_slot(7, System::block_hash(0)));
+		let call = RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
+			dest: Sr25519Keyring::Bob.to_account_id().into(),
+			value: UNIT,
+		});
+		// Signed by Bob but claiming to be from Alice.
+		let good = signed(call.clone(), Sr25519Keyring::Bob, 0);
+		let forged = match good.preamble {
+			sp_runtime::generic::Preamble::Signed(_, signature, ext) => {
+				UncheckedExtrinsic::new_signed(
+					call,
+					Sr25519Keyring::Alice.to_account_id().into(),
+					signature,
+					ext,
+				)
+			},
+			_ => unreachable!("signed() builds signed extrinsics"),
+		};
+		assert!(Executive::apply_extrinsic(forged).is_err());
+		assert_eq!(free(&Sr25519Keyring::Alice.to_account_id()), ENDOWMENT);
+	});
+}
+
+#[test]
+fn genesis_config_default_builds() {
+	// The default config (no preset) must also build, since chain-spec tooling starts from it.
+	crate::RuntimeGenesisConfig::default().build_storage().expect("default genesis builds");
+}

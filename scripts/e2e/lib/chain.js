@@ -1,0 +1,68 @@
+// Small helpers over @polkadot/api shared by the end-to-end tests.
+import { ApiPromise, WsProvider } from '@polkadot/api';
+import { Keyring } from '@polkadot/keyring';
+import { cryptoWaitReady } from '@polkadot/util-crypto';
+
+/** Connects @polkadot/api with no custom types: everything must decode from metadata. */
+export async function connect(wsUrl) {
+  await cryptoWaitReady();
+  const provider = new WsProvider(wsUrl, 1000);
+  return ApiPromise.create({ provider, noInitWarn: true, throwOnConnect: true });
+}
+
+export function devAccounts() {
+  const keyring = new Keyring({ type: 'sr25519', ss58Format: 42 });
+  return {
+    alice: keyring.addFromUri('//Alice'),
+    bob: keyring.addFromUri('//Bob'),
+    charlie: keyring.addFromUri('//Charlie'),
+  };
+}
+
+/** Resolves when `predicate(header)` holds for a new best (or finalized) header, or rejects at the deadline. */
+export function waitForHeader(api, { finalized = false, timeoutMs, predicate }) {
+  return new Promise((resolve, reject) => {
+    let unsub = null;
+    const timer = setTimeout(() => {
+      if (unsub) unsub();
+      reject(new Error(`no ${finalized ? 'finalized' : 'best'} header matched within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const subscribe = finalized ? api.rpc.chain.subscribeFinalizedHeads : api.rpc.chain.subscribeNewHeads;
+    subscribe((header) => {
+      if (predicate(header)) {
+        clearTimeout(timer);
+        if (unsub) unsub();
+        resolve(header);
+      }
+    }).then((u) => { unsub = u; });
+  });
+}
+
+/**
+ * Signs and sends `tx`, resolves at inclusion with { blockHash, events } of this extrinsic only;
+ * rejects with the decoded module error when it fails.
+ */
+export function sendAndInclude(api, tx, signer, { timeoutMs = 120_000 } = {}) {
+  return new Promise((resolve, reject) => {
+    let unsub = null;
+    const timer = setTimeout(() => {
+      if (unsub) unsub();
+      reject(new Error(`transaction not included within ${timeoutMs} ms`));
+    }, timeoutMs);
+    tx.signAndSend(signer, ({ status, events, dispatchError }) => {
+      if (!status.isInBlock) return;
+      clearTimeout(timer);
+      if (unsub) unsub();
+      if (dispatchError) {
+        if (dispatchError.isModule) {
+          const { section, name } = api.registry.findMetaError(dispatchError.asModule);
+          reject(new Error(`${section}.${name}`));
+        } else {
+          reject(new Error(dispatchError.toString()));
+        }
+        return;
+      }
+      resolve({ blockHash: status.asInBlock, events });
+    }).then((u) => { unsub = u; }, (e) => { clearTimeout(timer); reject(e); });
+  });
+}

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Every test: Rust unit and runtime tests, then the end-to-end tests that start real nodes and drive them
+# with @polkadot/api. Installs what is missing first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+bash scripts/setup.sh
+
+started=$(date +%s)
+echo "== cargo test (workspace)"
+cargo test --locked --workspace
+echo "== cargo build modelchain-node"
+cargo build --locked -p modelchain-node
+echo "== build + Rust tests took $(( $(date +%s) - started )) s"
+
+echo "== 4-validator network (zombienet, native provider)"
+bash scripts/local-testnet.sh --test
+
+echo "== end-to-end tests (@polkadot/api against real nodes)"
+cd scripts/e2e
+node --test --test-concurrency=1 tests/
