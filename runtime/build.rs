@@ -1,5 +1,16 @@
+/// The shared target dir lives outside the checkout, so substrate-wasm-builder cannot find this workspace's
+/// Cargo.lock by walking up from OUT_DIR: point it at the workspace root, for this build script only (a
+/// global setting would misdirect the wasm builds of dependencies that ship their own test runtimes).
+#[cfg(feature = "std")]
+fn point_wasm_builder_at_workspace() {
+	if std::env::var_os("WASM_BUILD_WORKSPACE_HINT").is_none() {
+		std::env::set_var("WASM_BUILD_WORKSPACE_HINT", concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+	}
+}
+
 #[cfg(all(feature = "std", feature = "metadata-hash"))]
 fn main() {
+	point_wasm_builder_at_workspace();
 	substrate_wasm_builder::WasmBuilder::init_with_defaults()
 		.enable_metadata_hash("MDL", 12)
 		.build();
@@ -7,6 +18,7 @@ fn main() {
 
 #[cfg(all(feature = "std", not(feature = "metadata-hash")))]
 fn main() {
+	point_wasm_builder_at_workspace();
 	substrate_wasm_builder::WasmBuilder::build_using_defaults();
 }
 

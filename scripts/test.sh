@@ -9,6 +9,10 @@ bash scripts/setup.sh
 started=$(date +%s)
 echo "== cargo test (workspace)"
 cargo test --locked --workspace
+echo "== benchmarks, run as tests on the mock runtimes (runtime-benchmarks)"
+SKIP_WASM_BUILD=1 cargo test --locked -p pallet-model-registry --features runtime-benchmarks benchmark
+echo "== the runtime compiles with try-runtime"
+SKIP_WASM_BUILD=1 cargo check --locked -p modelchain-runtime --features try-runtime
 echo "== cargo build modelchain-node"
 cargo build --locked -p modelchain-node
 echo "== build + Rust tests took $(( $(date +%s) - started )) s"

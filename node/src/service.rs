@@ -19,7 +19,7 @@ pub type HostFunctions = sp_io::SubstrateHostFunctions;
 /// The host functions the runtime may call, plus the benchmarking ones.
 #[cfg(feature = "runtime-benchmarks")]
 pub type HostFunctions =
-	(sp_io::SubstrateHostFunctions, frame_benchmarking_cli::benchmarking::HostFunctions);
+	(sp_io::SubstrateHostFunctions, frame_benchmarking::benchmarking::HostFunctions);
 
 pub(crate) type FullClient =
 	sc_service::TFullClient<Block, RuntimeApi, sc_executor::WasmExecutor<HostFunctions>>;

@@ -17,9 +17,14 @@ use sp_runtime::{
 };
 use sp_version::RuntimeVersion;
 
+use pallet_model_registry::{
+	DatasetDetails, DatasetId, ModelDetails, ModelId, VersionDetails, VersionId,
+};
+
 use super::{
-	AccountId, Aura, Balance, Block, Executive, Grandpa, InherentDataExt, Nonce, Runtime,
-	RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment, VERSION,
+	AccountId, Aura, Balance, Block, BlockNumber, Executive, Grandpa, InherentDataExt,
+	ModelRegistry, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System,
+	TransactionPayment, VERSION,
 };
 
 type FeeDetails = pallet_transaction_payment::FeeDetails<Balance>;
@@ -187,6 +192,29 @@ impl_runtime_apis! {
 		}
 		fn query_length_to_fee(length: u32) -> Balance {
 			TransactionPayment::length_to_fee(length)
+		}
+	}
+
+	impl pallet_model_registry::runtime_api::ModelRegistryApi<Block, AccountId, Balance, BlockNumber>
+		for Runtime
+	{
+		fn model(id: ModelId) -> Option<ModelDetails<AccountId, Balance>> {
+			ModelRegistry::model_details(id)
+		}
+		fn version(id: VersionId) -> Option<VersionDetails<AccountId, Balance, BlockNumber>> {
+			ModelRegistry::version_details(id)
+		}
+		fn dataset(id: DatasetId) -> Option<DatasetDetails<AccountId, Balance>> {
+			ModelRegistry::dataset_details(id)
+		}
+		fn canonical_at(model: ModelId, at: BlockNumber) -> Option<VersionId> {
+			ModelRegistry::canonical_at(model, at)
+		}
+		fn lineage(version: VersionId) -> Vec<VersionId> {
+			ModelRegistry::lineage(version)
+		}
+		fn versions(model: ModelId, offset: u32, limit: u32) -> Vec<VersionId> {
+			ModelRegistry::versions_of(model, offset, limit)
 		}
 	}
 

@@ -193,4 +193,7 @@ mod runtime {
 
 	#[runtime::pallet_index(6)]
 	pub type Sudo = pallet_sudo;
+
+	#[runtime::pallet_index(7)]
+	pub type ModelRegistry = pallet_model_registry;
 }

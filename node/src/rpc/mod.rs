@@ -1,9 +1,11 @@
 //! The node's JSON-RPC extensions, next to the standard `system_*`, `chain_*`, `state_*` and `author_*`.
 
+mod registry;
+
 use std::sync::Arc;
 
 use jsonrpsee::RpcModule;
-use modelchain_runtime::{opaque::Block, AccountId, Balance, Nonce};
+use modelchain_runtime::{opaque::Block, AccountId, Balance, BlockNumber, Nonce};
 use sc_transaction_pool_api::TransactionPool;
 use sp_api::ProvideRuntimeApi;
 use sp_block_builder::BlockBuilder;
@@ -17,7 +19,8 @@ pub struct FullDeps<C, P> {
 	pub pool: Arc<P>,
 }
 
-/// Builds the RPC extensions: `system_accountNextIndex` and the `payment_*` fee queries.
+/// Builds the RPC extensions: `system_accountNextIndex`, the `payment_*` fee queries and the
+/// `modelRegistry_*` registry queries.
 pub fn create_full<C, P>(
 	deps: FullDeps<C, P>,
 ) -> Result<RpcModule<()>, Box<dyn std::error::Error + Send + Sync>>
@@ -31,15 +34,23 @@ where
 	C::Api: substrate_frame_rpc_system::AccountNonceApi<Block, AccountId, Nonce>,
 	C::Api: pallet_transaction_payment_rpc::TransactionPaymentRuntimeApi<Block, Balance>,
 	C::Api: BlockBuilder<Block>,
+	C::Api: pallet_model_registry::runtime_api::ModelRegistryApi<
+		Block,
+		AccountId,
+		Balance,
+		BlockNumber,
+	>,
 	P: TransactionPool + 'static,
 {
 	use pallet_transaction_payment_rpc::{TransactionPayment, TransactionPaymentApiServer};
+	use registry::{ModelRegistryRpcImpl, ModelRegistryRpcServer};
 	use substrate_frame_rpc_system::{System, SystemApiServer};
 
 	let mut module = RpcModule::new(());
 	let FullDeps { client, pool } = deps;
 
 	module.merge(System::new(client.clone(), pool).into_rpc())?;
-	module.merge(TransactionPayment::new(client).into_rpc())?;
+	module.merge(TransactionPayment::new(client.clone()).into_rpc())?;
+	module.merge(ModelRegistryRpcImpl::new(client).into_rpc())?;
 	Ok(module)
 }

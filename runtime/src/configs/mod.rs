@@ -10,7 +10,10 @@ use frame_support::{
 		ConstantMultiplier, IdentityFee, Weight,
 	},
 };
-use frame_system::limits::{BlockLength, BlockWeights};
+use frame_system::{
+	limits::{BlockLength, BlockWeights},
+	EnsureRoot,
+};
 use pallet_transaction_payment::{ConstFeeMultiplier, FungibleAdapter, Multiplier};
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
 use sp_runtime::{traits::One, Perbill};
@@ -19,7 +22,8 @@ use sp_version::RuntimeVersion;
 use super::{
 	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce, PalletInfo, Runtime,
 	RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask,
-	System, BLOCK_HASH_COUNT, EXISTENTIAL_DEPOSIT, MICRO_UNIT, SLOT_DURATION, SS58_PREFIX, VERSION,
+	System, BLOCK_HASH_COUNT, EXISTENTIAL_DEPOSIT, MICRO_UNIT, MILLI_UNIT, SLOT_DURATION,
+	SS58_PREFIX, VERSION,
 };
 
 /// Share of a block that normal (user) transactions may fill; the rest is kept for operational ones.
@@ -124,4 +128,34 @@ impl pallet_sudo::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type RuntimeCall = RuntimeCall;
 	type WeightInfo = pallet_sudo::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+	/// Every registry record costs 0.1 MDL plus 1 milli-MDL per stored byte, returned on removal.
+	pub const RegistryDepositBase: Balance = 100 * MILLI_UNIT;
+	pub const RegistryDepositPerByte: Balance = MILLI_UNIT;
+}
+
+impl pallet_model_registry::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type DepositBase = RegistryDepositBase;
+	type DepositPerByte = RegistryDepositPerByte;
+	type MaxNameLen = ConstU32<64>;
+	// SPDX identifiers, including `LicenseRef-…` ones.
+	type MaxLicenseLen = ConstU32<64>;
+	type MaxTags = ConstU32<8>;
+	type MaxTagLen = ConstU32<32>;
+	type MaxParents = ConstU32<16>;
+	type MaxVersionDatasets = ConstU32<16>;
+	type MaxMetrics = ConstU32<16>;
+	type MaxMetricKeyLen = ConstU32<32>;
+	type MaxRollbackDepth = ConstU32<16>;
+	type MaxLineage = ConstU32<256>;
+	// Root (sudo) until governance takes these over with its model-promotion and rollback tracks.
+	type PromoteOrigin = EnsureRoot<AccountId>;
+	type RollbackOrigin = EnsureRoot<AccountId>;
+	type EvaluationOrigin = EnsureRoot<AccountId>;
+	type WeightInfo = pallet_model_registry::weights::SubstrateWeight<Runtime>;
 }

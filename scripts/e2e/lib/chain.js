@@ -3,11 +3,20 @@ import { ApiPromise, WsProvider } from '@polkadot/api';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 
+const providers = new WeakMap();
+
 /** Connects @polkadot/api with no custom types: everything must decode from metadata. */
 export async function connect(wsUrl) {
   await cryptoWaitReady();
   const provider = new WsProvider(wsUrl, 1000);
-  return ApiPromise.create({ provider, noInitWarn: true, throwOnConnect: true });
+  const api = await ApiPromise.create({ provider, noInitWarn: true, throwOnConnect: true });
+  providers.set(api, provider);
+  return api;
+}
+
+/** Calls a node RPC method that polkadot.js has no decoration for (e.g. `modelRegistry_*`): plain JSON. */
+export function rpcCall(api, method, params) {
+  return providers.get(api).send(method, params);
 }
 
 export function devAccounts() {
