@@ -10,7 +10,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 # System packages: protoc and clang/libclang for the node's -sys crates, OpenSSL headers for the
 # litep2p network backend, mold as a faster linker, Node.js/npm for the polkadot.js tests, python3-venv
 # for the evaluation fixtures.
-APT_PACKAGES=(protobuf-compiler clang libclang-dev libssl-dev pkg-config mold curl ca-certificates)
+APT_PACKAGES=(protobuf-compiler clang libclang-dev libssl-dev pkg-config mold curl ca-certificates python3-venv)
 command -v node >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -40,4 +40,23 @@ for dir in scripts/e2e zombienet; do
     echo "$lock_sum" > "$stamp"
   fi
 done
+# Python (evaluation fixtures and onnxruntime reference scores): a venv in the shared cache, rebuilt only when
+# requirements.txt changes; then the fixtures, regenerated only when their generator or requirements change.
+cache="${MODELCHAIN_CACHE:-$HOME/.cache/modelchain}"
+venv="$cache/venv"
+req_sum=$(sha256sum scripts/fixtures/requirements.txt | cut -d' ' -f1)
+if [ ! -x "$venv/bin/python" ] || [ "$(cat "$venv/.modelchain-req-sha256" 2>/dev/null)" != "$req_sum" ]; then
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/fixtures/requirements.txt
+  echo "$req_sum" > "$venv/.modelchain-req-sha256"
+fi
+fixtures=scripts/fixtures/out
+fx_sum=$(cat scripts/fixtures/make_fixtures.py scripts/fixtures/requirements.txt | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$fixtures/.modelchain-sha256" 2>/dev/null)" != "$fx_sum" ]; then
+  rm -rf "$fixtures"
+  "$venv/bin/python" scripts/fixtures/make_fixtures.py "$fixtures"
+  echo "$fx_sum" > "$fixtures/.modelchain-sha256"
+fi
+
 echo "setup: done"

@@ -1,0 +1,206 @@
+//! The engine on real models and golden datasets (made by `scripts/fixtures/make_fixtures.py`, which
+//! `scripts/setup.sh` runs), cross-checked against the scores onnxruntime computes on the same inputs.
+
+use modelchain_evaluation::{
+	evaluate, sha256, verify_artifact, EvalError, GoldenSet, Labels, Metric, PPB,
+};
+use std::path::PathBuf;
+
+fn fixtures() -> PathBuf {
+	let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/fixtures/out");
+	assert!(
+		dir.join("reference.json").is_file(),
+		"fixtures missing at {}: run scripts/setup.sh (it generates them)",
+		dir.display()
+	);
+	dir
+}
+
+fn read(name: &str) -> Vec<u8> {
+	std::fs::read(fixtures().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn reference(model: &str, metric: &str) -> (u64, f64) {
+	let json: serde_json::Value = serde_json::from_slice(&read("reference.json")).unwrap();
+	let entry = &json[model][metric];
+	(entry["ppb"].as_u64().unwrap(), entry["value"].as_f64().unwrap())
+}
+
+fn golden(name: &str) -> GoldenSet {
+	GoldenSet::from_safetensors(&read(name)).expect("golden set parses")
+}
+
+fn score(model: &str, dataset: &str, metric: Metric) -> Result<u64, EvalError> {
+	evaluate(&read(model), &golden(dataset), metric).map(|e| e.score)
+}
+
+fn assert_close(actual_ppb: u64, expected: f64, what: &str) {
+	let actual = actual_ppb as f64 / PPB as f64;
+	let relative = ((actual - expected) / expected).abs();
+	assert!(
+		relative <= 1e-6,
+		"{what}: engine {actual}, onnxruntime {expected} (relative error {relative:e})"
+	);
+}
+
+#[test]
+fn accuracy_equals_onnxruntime() {
+	let (expected, _) = reference("digits_mlp", "accuracy");
+	assert_eq!(
+		score("digits_mlp.onnx", "digits_golden.safetensors", Metric::Accuracy),
+		Ok(expected)
+	);
+	assert!(expected > 950_000_000, "the fixture model is a real classifier");
+}
+
+#[test]
+fn top_k_accuracy_equals_onnxruntime() {
+	let (expected, _) = reference("digits_mlp_poisoned", "top3_accuracy");
+	assert_eq!(
+		score("digits_mlp_poisoned.onnx", "digits_golden.safetensors", Metric::TopKAccuracy(3)),
+		Ok(expected)
+	);
+	let (expected, _) = reference("digits_mlp", "top3_accuracy");
+	assert_eq!(
+		score("digits_mlp.onnx", "digits_golden.safetensors", Metric::TopKAccuracy(3)),
+		Ok(expected)
+	);
+}
+
+#[test]
+fn cross_entropy_matches_onnxruntime() {
+	for model in ["digits_mlp", "digits_mlp_poisoned"] {
+		let (_, expected) = reference(model, "mean_cross_entropy");
+		let actual =
+			score(&format!("{model}.onnx"), "digits_golden.safetensors", Metric::MeanCrossEntropy)
+				.unwrap();
+		assert_close(actual, expected, model);
+	}
+}
+
+#[test]
+fn mean_squared_error_matches_onnxruntime() {
+	let (_, expected) = reference("diabetes_linear", "mean_squared_error");
+	let actual =
+		score("diabetes_linear.onnx", "diabetes_golden.safetensors", Metric::MeanSquaredError)
+			.unwrap();
+	assert_close(actual, expected, "diabetes MSE");
+}
+
+#[test]
+fn a_poisoned_update_scores_far_below_the_honest_one() {
+	let honest = score("digits_mlp.onnx", "digits_golden.safetensors", Metric::Accuracy).unwrap();
+	let poisoned =
+		score("digits_mlp_poisoned.onnx", "digits_golden.safetensors", Metric::Accuracy).unwrap();
+	assert_eq!(poisoned, reference("digits_mlp_poisoned", "accuracy").0);
+	assert!(poisoned < honest / 2);
+}
+
+#[test]
+fn a_fixed_batch_model_is_fed_sample_by_sample_with_the_same_result() {
+	let dynamic = score("digits_mlp.onnx", "digits_golden.safetensors", Metric::Accuracy).unwrap();
+	let batch1 =
+		score("digits_mlp_batch1.onnx", "digits_golden.safetensors", Metric::Accuracy).unwrap();
+	assert_eq!(batch1, dynamic);
+}
+
+#[test]
+fn evaluation_is_deterministic() {
+	let a = evaluate(
+		&read("digits_mlp.onnx"),
+		&golden("digits_golden.safetensors"),
+		Metric::MeanCrossEntropy,
+	);
+	let b = evaluate(
+		&read("digits_mlp.onnx"),
+		&golden("digits_golden.safetensors"),
+		Metric::MeanCrossEntropy,
+	);
+	assert_eq!(a, b);
+	assert_eq!(a.unwrap().samples, 540);
+}
+
+#[test]
+fn malformed_models_are_typed_errors() {
+	for bad in ["bad_truncated.onnx", "bad_not_onnx.onnx"] {
+		let result = score(bad, "digits_golden.safetensors", Metric::Accuracy);
+		assert!(matches!(result, Err(EvalError::MalformedModel(_))), "{bad}: {result:?}");
+	}
+}
+
+#[test]
+fn an_unsupported_operator_is_named() {
+	let result = score("bad_unsupported_op.onnx", "digits_golden.safetensors", Metric::Accuracy);
+	match result {
+		Err(EvalError::UnsupportedOperator(op)) => assert!(op.contains("TotallyCustomOp"), "{op}"),
+		other => panic!("expected UnsupportedOperator, got {other:?}"),
+	}
+}
+
+#[test]
+fn a_model_of_the_wrong_width_is_a_shape_mismatch() {
+	let result = score("bad_shape_mismatch.onnx", "digits_golden.safetensors", Metric::Accuracy);
+	assert!(matches!(result, Err(EvalError::ShapeMismatch(_))), "{result:?}");
+	// A classifier scored against regression targets of another width.
+	let result = score("digits_mlp.onnx", "diabetes_golden.safetensors", Metric::MeanSquaredError);
+	assert!(matches!(result, Err(EvalError::ShapeMismatch(_))), "{result:?}");
+}
+
+#[test]
+fn bad_golden_datasets_are_typed_errors() {
+	for bad in [
+		"bad_dataset_no_labels.safetensors",
+		"bad_dataset_f64_inputs.safetensors",
+		"bad_dataset_label_count.safetensors",
+		"bad_dataset_garbage.safetensors",
+	] {
+		let result = GoldenSet::from_safetensors(&read(bad));
+		assert!(matches!(result, Err(EvalError::BadDataset(_))), "{bad}: {result:?}");
+	}
+	let out_of_range = golden("bad_dataset_label_range.safetensors");
+	let result = evaluate(&read("digits_mlp.onnx"), &out_of_range, Metric::Accuracy);
+	assert!(matches!(result, Err(EvalError::BadDataset(_))), "{result:?}");
+}
+
+#[test]
+fn metrics_that_do_not_fit_the_labels_are_refused() {
+	let digits = golden("digits_golden.safetensors");
+	assert!(matches!(digits.labels, Labels::Classes(_)));
+	let model = read("digits_mlp.onnx");
+	for metric in [Metric::TopKAccuracy(0), Metric::TopKAccuracy(11), Metric::MeanSquaredError] {
+		let result = evaluate(&model, &digits, metric);
+		assert!(matches!(result, Err(EvalError::BadMetric(_))), "{metric:?}: {result:?}");
+	}
+	let result = evaluate(
+		&read("diabetes_linear.onnx"),
+		&golden("diabetes_golden.safetensors"),
+		Metric::Accuracy,
+	);
+	assert!(matches!(result, Err(EvalError::BadMetric(_))), "{result:?}");
+}
+
+#[test]
+fn artifacts_are_verified_by_sha256_and_size() {
+	// The FIPS 180-2 test vector.
+	let abc = sha256(b"abc");
+	assert_eq!(
+		abc.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+		"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+	);
+	let model = read("digits_mlp.onnx");
+	let digest = sha256(&model);
+	assert_eq!(verify_artifact(&model, &digest, model.len() as u64), Ok(()));
+	let mut tampered = model.clone();
+	tampered[100] ^= 1;
+	assert!(matches!(
+		verify_artifact(&tampered, &digest, model.len() as u64),
+		Err(EvalError::DigestMismatch { .. })
+	));
+	assert_eq!(
+		verify_artifact(&model[1..], &digest, model.len() as u64),
+		Err(EvalError::SizeMismatch {
+			expected: model.len() as u64,
+			actual: model.len() as u64 - 1
+		})
+	);
+}
