@@ -309,6 +309,9 @@ fn check_labels(labels: &[i64], classes: usize) -> Result<(), EvalError> {
 	}
 }
 
+/// The largest batch fed to a model whose batch dimension is free.
+pub const MAX_BATCH: usize = 1024;
+
 /// Loads the model and runs it on every sample, in batches the model accepts.
 fn predict(model_bytes: &[u8], golden: &GoldenSet) -> Result<Outputs, EvalError> {
 	let mut model = tract_onnx::onnx()
@@ -327,7 +330,8 @@ fn predict(model_bytes: &[u8], golden: &GoldenSet) -> Result<Outputs, EvalError>
 	}
 
 	let samples = golden.samples();
-	// A fixed batch dimension is honoured (e.g. a model exported for batch 1); otherwise one batch.
+	// A fixed batch dimension is honoured (e.g. a model exported for batch 1); otherwise batches of up to
+	// `MAX_BATCH` samples, so memory stays bounded however large the golden set is.
 	let fixed_batch = model
 		.input_fact(0)
 		.ok()
@@ -335,7 +339,7 @@ fn predict(model_bytes: &[u8], golden: &GoldenSet) -> Result<Outputs, EvalError>
 		.and_then(|d| d.to_i64().ok())
 		.filter(|&b| b > 0)
 		.map(|b| b as usize);
-	let batch = fixed_batch.unwrap_or(samples);
+	let batch = fixed_batch.unwrap_or(samples.min(MAX_BATCH));
 	let mut input_shape = vec![batch];
 	input_shape.extend(&golden.sample_shape);
 	model

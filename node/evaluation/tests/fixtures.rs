@@ -204,3 +204,24 @@ fn artifacts_are_verified_by_sha256_and_size() {
 		})
 	);
 }
+
+#[test]
+fn a_golden_set_larger_than_one_batch_is_evaluated_in_chunks_with_the_same_result() {
+	// Repeat the digits golden set past MAX_BATCH samples: the last chunk is padded, and the accuracy
+	// must be exactly that of the original set.
+	let digits = golden("digits_golden.safetensors");
+	let copies = modelchain_evaluation::MAX_BATCH / digits.samples() + 2;
+	let Labels::Classes(labels) = &digits.labels else { panic!("class labels") };
+	let big = GoldenSet {
+		sample_shape: digits.sample_shape.clone(),
+		inputs: digits.inputs.repeat(copies),
+		labels: Labels::Classes(labels.repeat(copies)),
+	};
+	assert!(big.samples() > modelchain_evaluation::MAX_BATCH);
+	assert_ne!(big.samples() % modelchain_evaluation::MAX_BATCH, 0);
+	let model = read("digits_mlp.onnx");
+	let small = evaluate(&model, &digits, Metric::Accuracy).unwrap();
+	let large = evaluate(&model, &big, Metric::Accuracy).unwrap();
+	assert_eq!(large.samples, small.samples * copies as u64);
+	assert_eq!(large.score, small.score);
+}
