@@ -80,6 +80,28 @@ pub fn publish_with_datasets(
 	id
 }
 
+/// Publishes a version as `who`, with no hyper-parameter digest; returns the call's result.
+pub fn try_publish(
+	who: AccountId,
+	model: ModelId,
+	artifact: Artifact,
+	kind: VersionKind,
+	parents: Vec<VersionId>,
+	datasets: Vec<DatasetId>,
+	metrics: Vec<(Vec<u8>, i64)>,
+) -> sp_runtime::DispatchResult {
+	Registry::publish_version(
+		RuntimeOrigin::signed(who),
+		model,
+		artifact,
+		kind,
+		parents,
+		None,
+		datasets,
+		metrics,
+	)
+}
+
 pub fn register_dataset(owner: AccountId) -> DatasetId {
 	let id = NextDatasetId::<Test>::get();
 	assert_ok!(Registry::register_dataset(

@@ -213,16 +213,7 @@ fn a_retired_model_takes_no_versions_and_is_removable_once_empty() {
 			Error::<Test>::ModelRetired
 		);
 		assert_noop!(
-			Registry::publish_version(
-				RuntimeOrigin::signed(ALICE),
-				id,
-				artifact(50),
-				VersionKind::Initial,
-				vec![],
-				None,
-				vec![],
-				vec![],
-			),
+			try_publish(ALICE, id, artifact(50), VersionKind::Initial, vec![], vec![], vec![]),
 			Error::<Test>::ModelRetired
 		);
 		assert_noop!(
@@ -263,16 +254,7 @@ fn an_exhausted_id_counter_is_an_error_not_a_wrap() {
 		let model = register_model(ALICE);
 		NextVersionId::<Test>::put(VersionId::MAX);
 		assert_noop!(
-			Registry::publish_version(
-				RuntimeOrigin::signed(ALICE),
-				model,
-				artifact(1),
-				VersionKind::Initial,
-				vec![],
-				None,
-				vec![],
-				vec![],
-			),
+			try_publish(ALICE, model, artifact(1), VersionKind::Initial, vec![], vec![], vec![]),
 			Error::<Test>::Overflow
 		);
 		NextVersionId::<Test>::put(0);

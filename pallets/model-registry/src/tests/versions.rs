@@ -34,52 +34,14 @@ fn only_the_model_owner_publishes() {
 	ExtBuilder::build_and_execute(|| {
 		let model = register_model(ALICE);
 		assert_noop!(
-			Registry::publish_version(
-				RuntimeOrigin::signed(BOB),
-				model,
-				artifact(1),
-				VersionKind::Initial,
-				vec![],
-				None,
-				vec![],
-				vec![],
-			),
+			try_publish(BOB, model, artifact(1), VersionKind::Initial, vec![], vec![], vec![]),
 			Error::<Test>::NotOwner
 		);
 		assert_noop!(
-			Registry::publish_version(
-				RuntimeOrigin::signed(ALICE),
-				7,
-				artifact(1),
-				VersionKind::Initial,
-				vec![],
-				None,
-				vec![],
-				vec![],
-			),
+			try_publish(ALICE, 7, artifact(1), VersionKind::Initial, vec![], vec![], vec![]),
 			Error::<Test>::UnknownModel
 		);
 	});
-}
-
-fn try_publish(
-	model: ModelId,
-	artifact: Artifact,
-	kind: VersionKind,
-	parents: Vec<VersionId>,
-	datasets: Vec<DatasetId>,
-	metrics: Vec<(Vec<u8>, i64)>,
-) -> sp_runtime::DispatchResult {
-	Registry::publish_version(
-		RuntimeOrigin::signed(ALICE),
-		model,
-		artifact,
-		kind,
-		parents,
-		None,
-		datasets,
-		metrics,
-	)
 }
 
 #[test]
@@ -94,12 +56,13 @@ fn malformed_artifacts_are_refused_with_specific_errors() {
 			["ftp://host/model.onnx", "ipfs://", "s3://bucket/key", "https://", "ipfs://has space"]
 		{
 			assert_noop!(
-				try_publish(m, bad_uri(uri), VersionKind::Initial, vec![], vec![], vec![]),
+				try_publish(ALICE, m, bad_uri(uri), VersionKind::Initial, vec![], vec![], vec![]),
 				Error::<Test>::BadUri
 			);
 		}
 		assert_noop!(
 			try_publish(
+				ALICE,
 				m,
 				Artifact { digest: [0; 32], ..artifact(1) },
 				VersionKind::Initial,
@@ -111,6 +74,7 @@ fn malformed_artifacts_are_refused_with_specific_errors() {
 		);
 		assert_noop!(
 			try_publish(
+				ALICE,
 				m,
 				Artifact { size: 0, ..artifact(1) },
 				VersionKind::Initial,
@@ -132,31 +96,31 @@ fn parents_must_fit_the_kind_exist_be_unique_and_belong_to_the_model() {
 		let foreign = publish(ALICE, other, VersionKind::Initial, vec![]);
 		let a = artifact(30);
 		assert_noop!(
-			try_publish(m, a.clone(), VersionKind::Initial, vec![base], vec![], vec![]),
+			try_publish(ALICE, m, a.clone(), VersionKind::Initial, vec![base], vec![], vec![]),
 			Error::<Test>::ParentsDoNotMatchKind
 		);
 		assert_noop!(
-			try_publish(m, a.clone(), VersionKind::FineTune, vec![], vec![], vec![]),
+			try_publish(ALICE, m, a.clone(), VersionKind::FineTune, vec![], vec![], vec![]),
 			Error::<Test>::ParentsDoNotMatchKind
 		);
 		assert_noop!(
-			try_publish(m, a.clone(), VersionKind::Merge, vec![base], vec![], vec![]),
+			try_publish(ALICE, m, a.clone(), VersionKind::Merge, vec![base], vec![], vec![]),
 			Error::<Test>::ParentsDoNotMatchKind
 		);
 		assert_noop!(
-			try_publish(m, a.clone(), VersionKind::Merge, vec![base, base], vec![], vec![]),
+			try_publish(ALICE, m, a.clone(), VersionKind::Merge, vec![base, base], vec![], vec![]),
 			Error::<Test>::DuplicateParent
 		);
 		assert_noop!(
-			try_publish(m, a.clone(), VersionKind::FineTune, vec![42], vec![], vec![]),
+			try_publish(ALICE, m, a.clone(), VersionKind::FineTune, vec![42], vec![], vec![]),
 			Error::<Test>::UnknownParent
 		);
 		assert_noop!(
-			try_publish(m, a.clone(), VersionKind::FineTune, vec![foreign], vec![], vec![]),
+			try_publish(ALICE, m, a.clone(), VersionKind::FineTune, vec![foreign], vec![], vec![]),
 			Error::<Test>::ParentOfAnotherModel
 		);
 		assert_noop!(
-			try_publish(m, a, VersionKind::Aggregate, vec![0, 1, 2, 3, 4], vec![], vec![]),
+			try_publish(ALICE, m, a, VersionKind::Aggregate, vec![0, 1, 2, 3, 4], vec![], vec![]),
 			Error::<Test>::TooManyParents
 		);
 	});
@@ -170,7 +134,7 @@ fn a_version_can_never_be_its_own_ancestor() {
 		let m = register_model(ALICE);
 		let next = NextVersionId::<Test>::get();
 		assert_noop!(
-			try_publish(m, artifact(1), VersionKind::FineTune, vec![next], vec![], vec![]),
+			try_publish(ALICE, m, artifact(1), VersionKind::FineTune, vec![next], vec![], vec![]),
 			Error::<Test>::UnknownParent
 		);
 	});
@@ -183,23 +147,40 @@ fn datasets_and_metrics_are_checked() {
 		let d = register_dataset(BOB);
 		let a = artifact(1);
 		assert_noop!(
-			try_publish(m, a.clone(), VersionKind::Initial, vec![], vec![d, d], vec![]),
+			try_publish(ALICE, m, a.clone(), VersionKind::Initial, vec![], vec![d, d], vec![]),
 			Error::<Test>::DuplicateDataset
 		);
 		assert_noop!(
-			try_publish(m, a.clone(), VersionKind::Initial, vec![], vec![9], vec![]),
+			try_publish(ALICE, m, a.clone(), VersionKind::Initial, vec![], vec![9], vec![]),
 			Error::<Test>::UnknownDataset
 		);
 		assert_noop!(
-			try_publish(m, a.clone(), VersionKind::Initial, vec![], vec![d, 1, 2, 3, 4], vec![]),
+			try_publish(
+				ALICE,
+				m,
+				a.clone(),
+				VersionKind::Initial,
+				vec![],
+				vec![d, 1, 2, 3, 4],
+				vec![]
+			),
 			Error::<Test>::TooManyDatasets
 		);
 		assert_noop!(
-			try_publish(m, a.clone(), VersionKind::Initial, vec![], vec![], vec![(vec![], 1)]),
+			try_publish(
+				ALICE,
+				m,
+				a.clone(),
+				VersionKind::Initial,
+				vec![],
+				vec![],
+				vec![(vec![], 1)]
+			),
 			Error::<Test>::BadMetricKey
 		);
 		assert_noop!(
 			try_publish(
+				ALICE,
 				m,
 				a.clone(),
 				VersionKind::Initial,
@@ -211,6 +192,7 @@ fn datasets_and_metrics_are_checked() {
 		);
 		assert_noop!(
 			try_publish(
+				ALICE,
 				m,
 				a.clone(),
 				VersionKind::Initial,
@@ -222,6 +204,7 @@ fn datasets_and_metrics_are_checked() {
 		);
 		assert_noop!(
 			try_publish(
+				ALICE,
 				m,
 				a,
 				VersionKind::Initial,
