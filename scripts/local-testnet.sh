@@ -6,7 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 bash scripts/setup.sh
-cargo build --locked -p modelchain-node
+# `scripts/test.sh` sets MODELCHAIN_SKIP_BUILD: it runs the binary its `cargo test` already built.
+if [ -z "${MODELCHAIN_SKIP_BUILD:-}" ]; then
+	cargo build --locked -p modelchain-node
+fi
 
 workdir=$(mktemp -d)
 trap 'rm -rf "$workdir"' EXIT

@@ -7,15 +7,16 @@ source scripts/env.sh
 bash scripts/setup.sh
 
 started=$(date +%s)
-echo "== cargo test (workspace)"
+echo "== cargo test (workspace; also builds the node binary the end-to-end tests run)"
 cargo test --locked --workspace
 echo "== benchmarks, run as tests on the mock runtimes (runtime-benchmarks)"
-SKIP_WASM_BUILD=1 cargo test --locked -p pallet-model-registry --features runtime-benchmarks benchmark
+SKIP_WASM_BUILD=1 cargo test --locked -p pallet-model-registry -p pallet-scoring \
+	--features runtime-benchmarks benchmark
 echo "== the runtime compiles with try-runtime"
 SKIP_WASM_BUILD=1 cargo check --locked -p modelchain-runtime --features try-runtime
-echo "== cargo build modelchain-node"
-cargo build --locked -p modelchain-node
 echo "== build + Rust tests took $(( $(date +%s) - started )) s"
+# The binary `cargo test` built; the scripts below must not rebuild it with other features.
+export MODELCHAIN_SKIP_BUILD=1
 
 echo "== 4-validator network (zombienet, native provider)"
 bash scripts/local-testnet.sh --test

@@ -12,6 +12,33 @@ pub struct Cli {
 	/// Options of a running node (`--dev`, `--chain`, `--validator`, `--rpc-port`, …).
 	#[clap(flatten)]
 	pub run: RunCmd,
+
+	/// How a validator fetches and evaluates the artifacts it scores.
+	#[clap(flatten)]
+	pub scoring: ScoringParams,
+}
+
+/// Options of the scoring worker (used on validators, whose offchain workers score models).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ScoringParams {
+	/// Base URL of the IPFS HTTP gateway `ipfs://` artifacts are fetched through, e.g.
+	/// `http://127.0.0.1:8080` for a local kubo daemon. Without it, `ipfs://` artifacts are reported
+	/// unavailable.
+	#[arg(long, value_name = "URL")]
+	pub ipfs_gateway: Option<String>,
+
+	/// Where verified artifacts are cached, one file per SHA-256 digest. Default: `scoring-cache` in
+	/// the chain's data directory.
+	#[arg(long, value_name = "PATH")]
+	pub scoring_cache: Option<std::path::PathBuf>,
+
+	/// Largest artifact (model or golden dataset) fetched, in MiB.
+	#[arg(long, value_name = "MiB", default_value_t = 1024)]
+	pub max_artifact_mib: u64,
+
+	/// Longest a single artifact download may take, in seconds.
+	#[arg(long, value_name = "SECONDS", default_value_t = 300)]
+	pub fetch_timeout: u64,
 }
 
 /// Maintenance subcommands.

@@ -140,6 +140,7 @@ pub fn run() -> sc_cli::Result<()> {
 		None => {
 			let runner = cli.create_runner(&cli.run)?;
 			let explicit_rpc_port = cli.run.rpc_params.rpc_port.is_some();
+			let scoring = cli.scoring.clone();
 			runner.run_node_until_exit(|mut config| async move {
 				// Upstream falls back to a random port when the RPC port is taken. An operator who named
 				// a port (and every client configured with it) must hear that it is busy instead.
@@ -154,10 +155,10 @@ pub fn run() -> sc_cli::Result<()> {
 							Block,
 							<Block as sp_runtime::traits::Block>::Hash,
 						>,
-					>(config)
+					>(config, scoring)
 					.map_err(sc_cli::Error::Service),
 					sc_network::config::NetworkBackendType::Litep2p => {
-						service::new_full::<sc_network::Litep2pNetworkBackend>(config)
+						service::new_full::<sc_network::Litep2pNetworkBackend>(config, scoring)
 							.map_err(sc_cli::Error::Service)
 					},
 				}

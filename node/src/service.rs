@@ -12,14 +12,25 @@ use sc_transaction_pool_api::OffchainTransactionPoolFactory;
 use sp_consensus_aura::sr25519::AuthorityPair as AuraPair;
 use std::{sync::Arc, time::Duration};
 
-/// The host functions the runtime may call. Every executor that runs the runtime (the service, the
-/// benchmark CLI) uses this one list.
+use crate::cli::ScoringParams;
+use modelchain_evaluation::service::{EvaluationService, ServiceConfig};
+use modelchain_primitives::host::{Evaluator, EvaluatorExt};
+
+/// The host functions the runtime may call: Substrate's, and modelchain's model evaluation (which the
+/// runtime imports even where only offchain workers call it). Every executor that runs the runtime (the
+/// service, the benchmark CLI) uses this one list.
 #[cfg(not(feature = "runtime-benchmarks"))]
-pub type HostFunctions = sp_io::SubstrateHostFunctions;
+pub type HostFunctions = (
+	sp_io::SubstrateHostFunctions,
+	modelchain_primitives::host::model_evaluation::HostFunctions,
+);
 /// The host functions the runtime may call, plus the benchmarking ones.
 #[cfg(feature = "runtime-benchmarks")]
-pub type HostFunctions =
-	(sp_io::SubstrateHostFunctions, frame_benchmarking::benchmarking::HostFunctions);
+pub type HostFunctions = (
+	sp_io::SubstrateHostFunctions,
+	modelchain_primitives::host::model_evaluation::HostFunctions,
+	frame_benchmarking::benchmarking::HostFunctions,
+);
 
 pub(crate) type FullClient =
 	sc_service::TFullClient<Block, RuntimeApi, sc_executor::WasmExecutor<HostFunctions>>;
@@ -145,6 +156,7 @@ pub fn new_full<
 	N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
 >(
 	config: Configuration,
+	scoring: ScoringParams,
 ) -> Result<TaskManager, ServiceError> {
 	let sc_service::PartialComponents {
 		client,
@@ -199,6 +211,25 @@ pub fn new_full<
 			gap_sync_body_policy: None,
 		})?;
 
+	// Validators score models: their offchain workers reach this evaluator through the
+	// `model_evaluation` host function. Other nodes run none, and their workers skip scoring.
+	let evaluator: Option<Arc<dyn Evaluator>> = if config.role.is_authority() {
+		let cache_dir = scoring
+			.scoring_cache
+			.clone()
+			.unwrap_or_else(|| config.base_path.config_dir(config.chain_spec.id()).join("scoring-cache"));
+		let service = EvaluationService::start(ServiceConfig {
+			ipfs_gateway: scoring.ipfs_gateway.clone(),
+			cache_dir,
+			max_artifact_bytes: scoring.max_artifact_mib.saturating_mul(1 << 20),
+			fetch_timeout: Duration::from_secs(scoring.fetch_timeout),
+		})
+		.map_err(|e| ServiceError::Other(format!("cannot start the scoring worker: {e}")))?;
+		Some(Arc::new(service))
+	} else {
+		None
+	};
+
 	if config.offchain_worker.enabled {
 		// Offchain workers may make HTTP requests: the scoring workers fetch model artifacts with them.
 		let offchain_workers =
@@ -212,7 +243,10 @@ pub fn new_full<
 				)),
 				network_provider: Arc::new(network.clone()),
 				enable_http_requests: true,
-				custom_extensions: |_| vec![],
+				custom_extensions: move |_| match &evaluator {
+					Some(evaluator) => vec![Box::new(EvaluatorExt(evaluator.clone())) as Box<_>],
+					None => vec![],
+				},
 			})?;
 		task_manager.spawn_handle().spawn(
 			"offchain-workers-runner",

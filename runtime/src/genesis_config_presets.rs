@@ -1,7 +1,7 @@
 //! Genesis presets: the initial state of the `dev` and `local` networks. The node's chain specs are built
 //! from these, so a preset is the single source of truth for each network's authorities and endowments.
 
-use crate::{AccountId, BalancesConfig, RuntimeGenesisConfig, SudoConfig, UNIT};
+use crate::{AccountId, BalancesConfig, RuntimeGenesisConfig, ScoringConfig, SudoConfig, UNIT};
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
 use serde_json::Value;
@@ -12,9 +12,20 @@ use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 
 /// What each well-known development account starts with: one million MDL.
 pub const ENDOWMENT: crate::Balance = 1_000_000 * UNIT;
+/// What each development authority holds as scorer stake at genesis.
+pub const GENESIS_SCORER_STAKE: crate::Balance = 1_000 * UNIT;
+
+/// The keys of a development authority: Aura, GRANDPA, and its scoring key (the same seed, so that
+/// `--alice` & co. insert all three into the node's keystore).
+struct Authority {
+	account: AccountId,
+	aura: AuraId,
+	grandpa: GrandpaId,
+	scoring: pallet_scoring::ScorerId,
+}
 
 fn testnet_genesis(
-	initial_authorities: Vec<(AuraId, GrandpaId)>,
+	initial_authorities: Vec<Authority>,
 	endowed_accounts: Vec<AccountId>,
 	root: AccountId,
 ) -> Value {
@@ -23,18 +34,33 @@ fn testnet_genesis(
 			balances: endowed_accounts.iter().cloned().map(|k| (k, ENDOWMENT)).collect::<Vec<_>>(),
 		},
 		aura: pallet_aura::GenesisConfig {
-			authorities: initial_authorities.iter().map(|x| x.0.clone()).collect::<Vec<_>>(),
+			authorities: initial_authorities.iter().map(|a| a.aura.clone()).collect::<Vec<_>>(),
 		},
 		grandpa: pallet_grandpa::GenesisConfig {
-			authorities: initial_authorities.iter().map(|x| (x.1.clone(), 1)).collect::<Vec<_>>(),
+			authorities: initial_authorities
+				.iter()
+				.map(|a| (a.grandpa.clone(), 1))
+				.collect::<Vec<_>>(),
+		},
+		scoring: ScoringConfig {
+			scorers: initial_authorities
+				.iter()
+				.map(|a| (a.account.clone(), a.scoring.clone(), GENESIS_SCORER_STAKE))
+				.collect::<Vec<_>>(),
 		},
 		sudo: SudoConfig { key: Some(root) },
 	})
 }
 
-/// The authority keys of a well-known development account: sr25519 for Aura, ed25519 for GRANDPA.
-fn authority_keys((aura, grandpa): (Sr25519Keyring, Ed25519Keyring)) -> (AuraId, GrandpaId) {
-	(aura.public().into(), grandpa.public().into())
+/// The authority keys of a well-known development account: sr25519 for Aura and scoring, ed25519 for
+/// GRANDPA.
+fn authority_keys((sr, ed): (Sr25519Keyring, Ed25519Keyring)) -> Authority {
+	Authority {
+		account: sr.to_account_id(),
+		aura: sr.public().into(),
+		grandpa: ed.public().into(),
+		scoring: sr.public().into(),
+	}
 }
 
 /// Every well-known development account (Alice … Ferdie and their stashes).
@@ -45,7 +71,7 @@ fn well_known_accounts() -> Vec<AccountId> {
 		.collect()
 }
 
-/// `dev`: Alice alone produces and finalises blocks, and is sudo.
+/// `dev`: Alice alone produces and finalises blocks, scores models, and is sudo.
 pub fn development_config_genesis() -> Value {
 	testnet_genesis(
 		vec![authority_keys((Sr25519Keyring::Alice, Ed25519Keyring::Alice))],
@@ -54,7 +80,7 @@ pub fn development_config_genesis() -> Value {
 	)
 }
 
-/// `local`: Alice, Bob, Charlie and Dave are authorities, for the multi-validator network.
+/// `local`: Alice, Bob, Charlie and Dave are authorities and scorers, for the multi-validator network.
 pub fn local_config_genesis() -> Value {
 	testnet_genesis(
 		[

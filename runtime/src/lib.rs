@@ -60,6 +60,7 @@ impl_opaque_keys! {
 	pub struct SessionKeys {
 		pub aura: Aura,
 		pub grandpa: Grandpa,
+		pub scoring: Scoring,
 	}
 }
 
@@ -70,10 +71,10 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	authoring_version: 1,
 	// Bump on every change to the runtime's logic; `transaction_version` on every change to call
 	// indices or arguments.
-	spec_version: 100,
+	spec_version: 101,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
-	transaction_version: 1,
+	transaction_version: 2,
 	system_version: 1,
 };
 
@@ -122,8 +123,12 @@ pub type Block = generic::Block<Header, UncheckedExtrinsic>;
 /// A Block signed with a Justification.
 pub type SignedBlock = generic::SignedBlock<Block>;
 
-/// The transaction extensions, checked in this order for every signed transaction.
+/// The transaction extensions, checked in this order for every transaction. `AuthorizeCall` comes first:
+/// for a general transaction (no signer) it runs the call's own `#[pallet::authorize]` check, which is
+/// how validators' scoring commits and reveals are admitted without fees; for signed transactions it
+/// does nothing.
 pub type TxExtension = (
+	frame_system::AuthorizeCall<Runtime>,
 	frame_system::CheckNonZeroSender<Runtime>,
 	frame_system::CheckSpecVersion<Runtime>,
 	frame_system::CheckTxVersion<Runtime>,
@@ -196,4 +201,7 @@ mod runtime {
 
 	#[runtime::pallet_index(7)]
 	pub type ModelRegistry = pallet_model_registry;
+
+	#[runtime::pallet_index(8)]
+	pub type Scoring = pallet_scoring;
 }

@@ -2,7 +2,8 @@
 //! signed transfer, fees included.
 
 use crate::{
-	genesis_config_presets::ENDOWMENT, AccountId, Balance, Balances, Block, Executive, Header,
+	genesis_config_presets::{ENDOWMENT, GENESIS_SCORER_STAKE},
+	AccountId, Balance, Balances, Block, Executive, Header,
 	Runtime, RuntimeCall, RuntimeEvent, SignedPayload, System, TransactionPayment, TxExtension,
 	UncheckedExtrinsic, UNIT, WASM_BINARY,
 };
@@ -63,7 +64,9 @@ fn every_preset_builds_and_passes_integrity_tests() {
 			let endowed = Sr25519Keyring::iter()
 				.filter(|k| *k != Sr25519Keyring::One && *k != Sr25519Keyring::Two)
 				.count() as Balance;
-			assert_eq!(free(&Sr25519Keyring::Alice.to_account_id()), ENDOWMENT);
+			// Every authority is a scorer, its stake held.
+			assert_eq!(pallet_scoring::Scorers::<Runtime>::count() as usize, authorities);
+			assert_eq!(free(&Sr25519Keyring::Alice.to_account_id()), ENDOWMENT - GENESIS_SCORER_STAKE);
 			assert_eq!(pallet_balances::TotalIssuance::<Runtime>::get(), endowed * ENDOWMENT);
 		});
 	}
@@ -87,6 +90,7 @@ fn metadata_v15_and_later_are_offered() {
 /// A signed, immortal transaction from `signer` with `nonce`.
 fn signed(call: RuntimeCall, signer: Sr25519Keyring, nonce: u32) -> UncheckedExtrinsic {
 	let extension: TxExtension = (
+		frame_system::AuthorizeCall::new(),
 		frame_system::CheckNonZeroSender::new(),
 		frame_system::CheckSpecVersion::new(),
 		frame_system::CheckTxVersion::new(),
@@ -159,7 +163,8 @@ fn a_block_with_a_transfer_executes_and_charges_the_fee() {
 				tip: 0,
 			}
 		)));
-		assert_eq!(free(&alice), ENDOWMENT - amount - quoted_fee);
+		let alice_start = ENDOWMENT - GENESIS_SCORER_STAKE;
+		assert_eq!(free(&alice), alice_start - amount - quoted_fee);
 		assert_eq!(free(&bob), ENDOWMENT + amount);
 		// Fees are burnt: issuance falls by exactly the fee.
 		assert_eq!(pallet_balances::TotalIssuance::<Runtime>::get(), issuance_before - quoted_fee);
@@ -171,7 +176,7 @@ fn a_block_with_a_transfer_executes_and_charges_the_fee() {
 	importer.execute_with(|| {
 		frame_system::Pallet::<Runtime>::on_genesis();
 		Executive::execute_block(block.into());
-		assert_eq!(free(&alice), ENDOWMENT - amount - fee);
+		assert_eq!(free(&alice), ENDOWMENT - GENESIS_SCORER_STAKE - amount - fee);
 		assert_eq!(System::account_nonce(&alice), 1);
 	});
 }
@@ -199,7 +204,10 @@ fn a_transfer_with_a_bad_signature_is_refused() {
 			_ => unreachable!("signed() builds signed extrinsics"),
 		};
 		assert!(Executive::apply_extrinsic(forged).is_err());
-		assert_eq!(free(&Sr25519Keyring::Alice.to_account_id()), ENDOWMENT);
+		assert_eq!(
+			free(&Sr25519Keyring::Alice.to_account_id()),
+			ENDOWMENT - GENESIS_SCORER_STAKE
+		);
 	});
 }
 
@@ -207,4 +215,56 @@ fn a_transfer_with_a_bad_signature_is_refused() {
 fn genesis_config_default_builds() {
 	// The default config (no preset) must also build, since chain-spec tooling starts from it.
 	crate::RuntimeGenesisConfig::default().build_storage().expect("default genesis builds");
+}
+
+/// A scoring commit as the offchain worker builds it: a general transaction authorized by the scoring
+/// key's signature, through the runtime's real extension pipeline.
+fn scoring_commit(job: u64, signer: Sr25519Keyring) -> UncheckedExtrinsic {
+	use frame_system::offchain::CreateAuthorizedTransaction;
+	use modelchain_primitives::Verdict;
+	let key: pallet_scoring::ScorerId = Sr25519Keyring::Alice.public().into();
+	let commitment = pallet_scoring::commitment(job, &key, &Verdict::Scored(1), &[3; 32]);
+	let payload = pallet_scoring::commit_payload(job, &commitment);
+	let call = RuntimeCall::Scoring(pallet_scoring::Call::commit_score {
+		job,
+		commitment,
+		scorer: key,
+		signature: signer.sign(&payload).into(),
+	});
+	<Runtime as CreateAuthorizedTransaction<RuntimeCall>>::create_authorized_transaction(call)
+}
+
+#[test]
+fn a_scoring_commit_is_a_fee_free_general_transaction_only_the_scoring_key_can_make() {
+	use modelchain_primitives::{Artifact, ArtifactFormat, JobSpec, JobSubject, Metric, ScoreJobs};
+	use sp_runtime::transaction_validity::{InvalidTransaction, TransactionValidityError};
+	externalities(genesis_storage("development")).execute_with(|| {
+		frame_system::Pallet::<Runtime>::on_genesis();
+		Executive::initialize_block(&header_for_slot(9, System::block_hash(0)));
+		let artifact = |format| Artifact {
+			uri: b"https://models.example.org/a".to_vec().try_into().unwrap(),
+			digest: [1; 32],
+			size: 10,
+			format,
+		};
+		let job = <crate::Scoring as ScoreJobs>::create_job(JobSpec {
+			subject: JobSubject::Version(0),
+			model: artifact(ArtifactFormat::Onnx),
+			golden: artifact(ArtifactFormat::Safetensors),
+			metric: Metric::Accuracy,
+		})
+		.unwrap();
+		let alice = Sr25519Keyring::Alice.to_account_id();
+		let before = free(&alice);
+
+		// Signed by another key: refused, as the pool would refuse it.
+		assert_eq!(
+			Executive::apply_extrinsic(scoring_commit(job, Sr25519Keyring::Bob)),
+			Err(TransactionValidityError::Invalid(InvalidTransaction::BadProof))
+		);
+		Executive::apply_extrinsic(scoring_commit(job, Sr25519Keyring::Alice)).unwrap().unwrap();
+		assert!(pallet_scoring::Participations::<Runtime>::contains_key(job, &alice));
+		assert_eq!(free(&alice), before, "no fee, no nonce");
+		assert_eq!(System::account_nonce(&alice), 0);
+	});
 }

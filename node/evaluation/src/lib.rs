@@ -24,19 +24,11 @@ pub type Score = u64;
 /// One whole unit of a [`Score`].
 pub const PPB: Score = 1_000_000_000;
 
-/// What to compute on the golden dataset.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Metric {
-	/// Share of samples whose highest-scoring class (the first one on ties) is the label. Higher is better.
-	Accuracy,
-	/// Share of samples whose label is among the `k` highest-scoring classes (ties go to the lower class
-	/// index). Higher is better.
-	TopKAccuracy(u32),
-	/// Mean over samples and outputs of `(prediction - target)²`. Lower is better.
-	MeanSquaredError,
-	/// Mean over samples of `-log softmax(output)[label]`: the outputs are logits. Lower is better.
-	MeanCrossEntropy,
-}
+/// What to compute on the golden dataset: the same type the chain records in a scoring job.
+pub use modelchain_primitives::Metric;
+
+pub mod service;
+pub mod testing;
 
 /// Why an artifact could not be scored.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -85,7 +77,7 @@ impl fmt::Display for EvalError {
 
 impl std::error::Error for EvalError {}
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
 	bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

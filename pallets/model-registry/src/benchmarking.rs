@@ -80,6 +80,15 @@ fn create_dataset<T: Config>(owner: &T::AccountId, seed: u32) -> DatasetId {
 	id
 }
 
+fn golden_dataset<T: Config>(owner: &T::AccountId, seed: u32) -> DatasetId {
+	let id = NextDatasetId::<T>::get();
+	let mut golden = artifact(seed);
+	golden.format = ArtifactFormat::Safetensors;
+	Registry::<T>::do_register_dataset(owner.clone(), golden, u64::MAX, text(4, seed), None)
+		.expect("dataset registers");
+	id
+}
+
 fn kind_for(parents: usize) -> VersionKind {
 	match parents {
 		0 => VersionKind::Initial,
@@ -315,6 +324,42 @@ mod benchmarks {
 		_(origin as T::RuntimeOrigin, model);
 		assert_ne!(Models::<T>::get(model).and_then(|m| m.canonical), before);
 		Ok(())
+	}
+
+	/// Worst case: a plan replaced, so one golden dataset is released and another referenced.
+	#[benchmark]
+	fn set_evaluation_plan() {
+		let owner = funded::<T>("owner", 0);
+		let model = create_model::<T>(&owner);
+		let old = golden_dataset::<T>(&owner, 1);
+		let new = golden_dataset::<T>(&owner, 2);
+		Registry::<T>::do_set_evaluation_plan(
+			owner.clone(),
+			model,
+			Some(EvaluationPlan { golden: old, metric: Metric::Accuracy }),
+		)
+		.expect("plan set");
+		let plan = Some(EvaluationPlan { golden: new, metric: Metric::TopKAccuracy(5) });
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), model, plan);
+		assert_eq!(Models::<T>::get(model).and_then(|m| m.evaluation), plan);
+	}
+
+	/// A candidate published before its model had a plan.
+	#[benchmark]
+	fn request_evaluation() {
+		let owner = funded::<T>("owner", 0);
+		let model = create_model::<T>(&owner);
+		let version = create_version::<T>(&owner, model, vec![], vec![]);
+		let golden = golden_dataset::<T>(&owner, 1);
+		Registry::<T>::do_set_evaluation_plan(
+			owner.clone(),
+			model,
+			Some(EvaluationPlan { golden, metric: Metric::Accuracy }),
+		)
+		.expect("plan set");
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), version);
 	}
 
 	impl_benchmark_test_suite!(Registry, crate::mock::ExtBuilder::build(), crate::mock::Test);

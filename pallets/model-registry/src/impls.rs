@@ -1,7 +1,7 @@
 //! The registry's logic: the `do_*` functions behind the calls, deposits, the queries behind the runtime
 //! API, the [`ModelRegistry`] trait for other pallets, and the `try_state` invariants.
 
-use crate::{pallet::*, types::*, BalanceOf};
+use crate::{pallet::*, types::*, BalanceOf, WeightInfo};
 use alloc::{collections::BTreeSet, vec::Vec};
 use codec::Encode;
 use frame_support::{
@@ -11,8 +11,9 @@ use frame_support::{
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use modelchain_primitives::{
-	check_uri, Artifact, ArtifactError, ContentDigest, DatasetId, DatasetView, ModelId,
-	ModelRegistry, RejectionReason, Score, Uri, VersionId, VersionStatus, VersionView,
+	check_uri, Artifact, ArtifactError, ArtifactFormat, ContentDigest, DatasetId, DatasetView, JobId,
+	JobOutcome, JobSpec, JobSubject, ModelId, ModelRegistry, RejectionReason, Score, ScoreConsumer,
+	ScoreJobs, Uri, VersionId, VersionStatus, VersionView,
 };
 use sp_runtime::{
 	traits::{CheckedAdd, Saturating, Zero},
@@ -149,6 +150,7 @@ impl<T: Config> Pallet<T> {
 			card_uri: Self::checked_uri(card_uri)?,
 			tags: Self::checked_tags(tags)?,
 			threshold,
+			evaluation: None,
 			state: ModelState::Active,
 			canonical: None,
 			version_count: 0,
@@ -181,6 +183,9 @@ impl<T: Config> Pallet<T> {
 		model.license = Self::checked_license(license)?;
 		model.card_uri = Self::checked_uri(card_uri)?;
 		model.tags = Self::checked_tags(tags)?;
+		if let Some(plan) = &model.evaluation {
+			Self::check_direction(plan, &threshold)?;
+		}
 		model.threshold = threshold;
 		model.deposit = Self::deposit_for(model.encoded_size());
 		Self::adjust_deposit(&who, old_deposit, model.deposit)?;
@@ -233,6 +238,9 @@ impl<T: Config> Pallet<T> {
 		// has no canonical history and no rollback stack left to clear.
 		ensure!(model.version_count == 0, Error::<T>::ModelHasVersions);
 		Self::release(&who, model.deposit)?;
+		if let Some(plan) = model.evaluation {
+			Self::unreference(plan.golden);
+		}
 		Models::<T>::remove(id);
 		Self::deposit_event(Event::ModelRemoved { model: id, deposit_released: model.deposit });
 		Ok(())
@@ -289,6 +297,7 @@ impl<T: Config> Pallet<T> {
 			datasets: datasets.try_into().map_err(|_| Error::<T>::TooManyDatasets)?,
 			metrics,
 			status: VersionStatus::Candidate,
+			scoring_job: None,
 			published_at: frame_system::Pallet::<T>::block_number(),
 			children: 0,
 			index,
@@ -313,6 +322,7 @@ impl<T: Config> Pallet<T> {
 		}
 		NextVersionId::<T>::put(next);
 		ModelVersions::<T>::insert(model_id, index, id);
+		let plan = model.evaluation;
 		Models::<T>::insert(model_id, model);
 		Self::deposit_event(Event::VersionPublished {
 			model: model_id,
@@ -321,8 +331,64 @@ impl<T: Config> Pallet<T> {
 			digest: version.artifact.digest,
 			deposit: version.deposit,
 		});
+		if let Some(plan) = plan {
+			Self::start_scoring(id, &mut version, &plan)?;
+		}
 		Versions::<T>::insert(id, version);
 		Ok(())
+	}
+
+	/// Creates the scoring job of a candidate version.
+	fn start_scoring(
+		id: VersionId,
+		version: &mut Version<T>,
+		plan: &EvaluationPlan,
+	) -> DispatchResult {
+		let golden = Datasets::<T>::get(plan.golden).ok_or(Error::<T>::UnknownDataset)?;
+		let job = T::Scoring::create_job(JobSpec {
+			subject: JobSubject::Version(id),
+			model: version.artifact.clone(),
+			golden: golden.artifact,
+			metric: plan.metric,
+		})?;
+		version.scoring_job = Some(job);
+		Self::deposit_event(Event::EvaluationRequested { version: id, job });
+		Ok(())
+	}
+
+	pub(crate) fn do_request_evaluation(who: T::AccountId, id: VersionId) -> DispatchResult {
+		let mut version = Versions::<T>::get(id).ok_or(Error::<T>::UnknownVersion)?;
+		let model = Models::<T>::get(version.model).ok_or(Error::<T>::UnknownModel)?;
+		ensure!(who == model.owner || who == version.publisher, Error::<T>::NotOwner);
+		ensure!(version.status == VersionStatus::Candidate, Error::<T>::NotCandidate);
+		ensure!(version.scoring_job.is_none(), Error::<T>::EvaluationPending);
+		let plan = model.evaluation.ok_or(Error::<T>::NoEvaluationPlan)?;
+		Self::start_scoring(id, &mut version, &plan)?;
+		Versions::<T>::insert(id, version);
+		Ok(())
+	}
+
+	/// What a scoring job concluded about a version: validated with the median score, rejected for
+	/// the reason the stake majority gave, or still a candidate when nobody revealed.
+	pub(crate) fn on_version_scored(id: VersionId, job: JobId, outcome: JobOutcome) {
+		let Some(mut version) = Versions::<T>::get(id) else { return };
+		// Only the job the version is waiting for counts (a governance report may have come first).
+		if version.scoring_job != Some(job) {
+			return;
+		}
+		version.scoring_job = None;
+		Versions::<T>::insert(id, version);
+		let result = match outcome {
+			JobOutcome::Scored(score) => Self::do_mark_validated(id, score),
+			JobOutcome::Invalid(fault) => Self::do_mark_rejected(id, fault.into()),
+			JobOutcome::NoQuorum => {
+				Self::deposit_event(Event::EvaluationInconclusive { version: id, job });
+				Ok(())
+			},
+		};
+		if let Err(e) = result {
+			log::warn!(target: "runtime::model-registry", "version {id} after job {job}: {e:?}");
+		}
 	}
 
 	/// Removes a version; returns how many parents and datasets it had (for the actual weight).
@@ -383,6 +449,7 @@ impl<T: Config> Pallet<T> {
 			let v = v.as_mut().ok_or(Error::<T>::UnknownVersion)?;
 			ensure!(v.status == VersionStatus::Candidate, Error::<T>::NotCandidate);
 			v.status = VersionStatus::Validated { score };
+			v.scoring_job = None;
 			Ok::<_, DispatchError>(())
 		})?;
 		Self::deposit_event(Event::VersionValidated { version: id, score });
@@ -394,10 +461,53 @@ impl<T: Config> Pallet<T> {
 			let v = v.as_mut().ok_or(Error::<T>::UnknownVersion)?;
 			ensure!(v.status == VersionStatus::Candidate, Error::<T>::NotCandidate);
 			v.status = VersionStatus::Rejected { reason };
+			v.scoring_job = None;
 			Ok::<_, DispatchError>(())
 		})?;
 		Self::deposit_event(Event::VersionRejected { version: id, reason });
 		Ok(())
+	}
+}
+
+/// Evaluation plans.
+impl<T: Config> Pallet<T> {
+	pub(crate) fn do_set_evaluation_plan(
+		who: T::AccountId,
+		id: ModelId,
+		plan: Option<EvaluationPlan>,
+	) -> DispatchResult {
+		let mut model = Self::owned_model(&who, id)?;
+		if let Some(plan) = &plan {
+			let golden = Datasets::<T>::get(plan.golden).ok_or(Error::<T>::UnknownDataset)?;
+			ensure!(golden.artifact.format == ArtifactFormat::Safetensors, Error::<T>::NotGoldenDataset);
+			Self::check_direction(plan, &model.threshold)?;
+			Datasets::<T>::mutate(plan.golden, |d| {
+				if let Some(d) = d {
+					d.references.saturating_inc();
+				}
+			});
+		}
+		if let Some(old) = core::mem::replace(&mut model.evaluation, plan) {
+			Self::unreference(old.golden);
+		}
+		Models::<T>::insert(id, model);
+		Self::deposit_event(Event::EvaluationPlanSet { model: id, plan });
+		Ok(())
+	}
+
+	/// Accuracies are "higher is better" and need an `AtLeast` threshold; losses need `AtMost`.
+	fn check_direction(plan: &EvaluationPlan, threshold: &ScoreThreshold) -> DispatchResult {
+		let at_least = matches!(threshold, ScoreThreshold::AtLeast(_));
+		ensure!(plan.metric.higher_is_better() == at_least, Error::<T>::MetricContradictsThreshold);
+		Ok(())
+	}
+
+	fn unreference(dataset: DatasetId) {
+		Datasets::<T>::mutate(dataset, |d| {
+			if let Some(d) = d {
+				d.references.saturating_dec();
+			}
+		});
 	}
 }
 
@@ -595,6 +705,7 @@ impl<T: Config> Pallet<T> {
 			card_uri: m.card_uri.into_inner(),
 			tags: m.tags.into_iter().map(|t| t.into_inner()).collect(),
 			threshold: m.threshold,
+			evaluation: m.evaluation,
 			state: m.state,
 			canonical: m.canonical,
 			version_count: m.version_count,
@@ -616,6 +727,7 @@ impl<T: Config> Pallet<T> {
 			datasets: v.datasets.into_inner(),
 			metrics: v.metrics.into_iter().map(|(k, value)| (k.into_inner(), value)).collect(),
 			status: v.status,
+			scoring_job: v.scoring_job,
 			published_at: v.published_at,
 			deposit: v.deposit,
 		})
@@ -662,6 +774,20 @@ impl<T: Config> ModelRegistry<T::AccountId> for Pallet<T> {
 	}
 }
 
+/// The registry hears the outcome of its versions' scoring jobs.
+impl<T: Config> ScoreConsumer for Pallet<T> {
+	fn job_concluded(job: JobId, subject: JobSubject, outcome: JobOutcome) -> Weight {
+		match subject {
+			JobSubject::Version(id) => Self::on_version_scored(id, job, outcome),
+		}
+		Self::job_concluded_weight()
+	}
+
+	fn job_concluded_weight() -> Weight {
+		<T as Config>::WeightInfo::report_evaluation()
+	}
+}
+
 /// Invariants, checked by `try_state` (and after every unit test).
 #[cfg(any(feature = "try-runtime", test))]
 impl<T: Config> Pallet<T> {
@@ -669,7 +795,8 @@ impl<T: Config> Pallet<T> {
 	///   (so the lineage is a DAG), and `children` counts exactly the versions listing it as a parent;
 	/// - every model's `version_count` equals its versions, and `ModelVersions` maps its positions
 	///   `0 .. version_count` onto exactly those versions, consistently with each version's `index`;
-	/// - every dataset's `references` counts exactly the versions declaring it;
+	/// - every dataset's `references` counts exactly the versions declaring it and the evaluation plans
+	///   naming it; only candidates have a scoring job;
 	/// - a model's canonical version exists, is `Canonical`, belongs to it and is the top of its rollback
 	///   stack; every `Canonical` version is some model's canonical version;
 	/// - each canonical history is strictly increasing in block number and ends with the canonical version;
@@ -702,6 +829,10 @@ impl<T: Config> Pallet<T> {
 				*references.entry(*d).or_default() += 1;
 			}
 			ensure!(
+				v.scoring_job.is_none() || v.status == VersionStatus::Candidate,
+				"a scoring job on a version that is not a candidate"
+			);
+			ensure!(
 				ModelVersions::<T>::get(v.model, v.index) == Some(id),
 				"version index does not map back to the version"
 			);
@@ -714,6 +845,12 @@ impl<T: Config> Pallet<T> {
 		}
 		for (id, v) in Versions::<T>::iter() {
 			ensure!(children.get(&id).copied().unwrap_or(0) == v.children, "children count off");
+		}
+		for (_, m) in Models::<T>::iter() {
+			if let Some(plan) = m.evaluation {
+				ensure!(Datasets::<T>::contains_key(plan.golden), "missing golden dataset");
+				*references.entry(plan.golden).or_default() += 1;
+			}
 		}
 		for (id, d) in Datasets::<T>::iter() {
 			ensure!(id < NextDatasetId::<T>::get(), "dataset id beyond the counter");

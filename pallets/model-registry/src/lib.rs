@@ -45,8 +45,8 @@ mod types;
 pub mod weights;
 
 pub use modelchain_primitives::{
-	Artifact, ArtifactFormat, ContentDigest, DatasetId, ModelId, ModelRegistry, RejectionReason,
-	Score, Uri, VersionId, VersionStatus,
+	Artifact, ArtifactFormat, ContentDigest, DatasetId, JobId, Metric, ModelId, ModelRegistry,
+	RejectionReason, Score, ScoreJobs, Uri, VersionId, VersionStatus,
 };
 pub use types::*;
 pub use weights::WeightInfo;
@@ -145,6 +145,10 @@ pub mod pallet {
 		/// Who may record an evaluation's outcome directly (besides the scoring pallet, which records
 		/// through the [`ModelRegistry`] trait).
 		type EvaluationOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
+		/// Creates the scoring job of every version published for a model with an evaluation plan
+		/// (the scoring pallet); the outcome comes back through this pallet's `ScoreConsumer`.
+		type Scoring: ScoreJobs;
 
 		/// Weights of this pallet's calls.
 		type WeightInfo: WeightInfo;
@@ -251,6 +255,13 @@ pub mod pallet {
 		DatasetRegistered { dataset: DatasetId, owner: T::AccountId, deposit: BalanceOf<T> },
 		/// An unreferenced dataset was removed; its deposit was released.
 		DatasetRemoved { dataset: DatasetId, deposit_released: BalanceOf<T> },
+		/// The model's evaluation plan was set (or, with `None`, removed).
+		EvaluationPlanSet { model: ModelId, plan: Option<EvaluationPlan> },
+		/// The validators were asked to score a candidate version in scoring job `job`.
+		EvaluationRequested { version: VersionId, job: JobId },
+		/// The scoring job ended without any validator revealing a verdict; the version stays a
+		/// candidate and its evaluation can be requested again.
+		EvaluationInconclusive { version: VersionId, job: JobId },
 	}
 
 	#[pallet::error]
@@ -338,6 +349,15 @@ pub mod pallet {
 		DatasetInUse,
 		/// An id counter is exhausted.
 		Overflow,
+		/// A golden dataset must be a safetensors file.
+		NotGoldenDataset,
+		/// The metric's direction contradicts the threshold's: accuracies need `AtLeast`, losses
+		/// `AtMost`.
+		MetricContradictsThreshold,
+		/// The model has no evaluation plan.
+		NoEvaluationPlan,
+		/// The version is being scored already.
+		EvaluationPending,
 	}
 
 	#[pallet::hooks]
@@ -443,16 +463,19 @@ pub mod pallet {
 			Self::do_remove_model(who, model)
 		}
 
-		/// Publishes a candidate version of a model. The artifact is immutable from then on.
+		/// Publishes a candidate version of a model. The artifact is immutable from then on. When the
+		/// model has an evaluation plan, the version is scored by the validators right away.
 		///
-		/// Origin: the model's owner. Emits `VersionPublished`. Errors: `UnknownModel`, `NotOwner`,
+		/// Origin: the model's owner. Emits `VersionPublished` (and `EvaluationRequested` with a plan,
+		/// or the scoring pallet's error, e.g. too many open jobs). Errors: `UnknownModel`, `NotOwner`,
 		/// `ModelRetired`, `BadUri`, `ZeroDigest`, `EmptyArtifact`, `ParentsDoNotMatchKind`,
 		/// `TooManyParents`, `DuplicateParent`, `UnknownParent`, `ParentOfAnotherModel`,
 		/// `TooManyDatasets`, `DuplicateDataset`, `UnknownDataset`, `TooManyMetrics`, `BadMetricKey`,
 		/// `MetricKeyTooLong`, `DuplicateMetric`, `Overflow`, and the currency's error when the deposit
 		/// cannot be held.
 		#[pallet::call_index(6)]
-		#[pallet::weight(T::WeightInfo::publish_version(parents.len() as u32, datasets.len() as u32))]
+		#[pallet::weight(T::WeightInfo::publish_version(parents.len() as u32, datasets.len() as u32)
+			.saturating_add(T::Scoring::create_job_weight()))]
 		pub fn publish_version(
 			origin: OriginFor<T>,
 			model: ModelId,
@@ -568,6 +591,36 @@ pub mod pallet {
 		pub fn rollback(origin: OriginFor<T>, model: ModelId) -> DispatchResult {
 			T::RollbackOrigin::ensure_origin(origin)?;
 			Self::do_rollback(model)
+		}
+
+		/// Sets how the model's versions are scored (`None` stops scoring new versions). The golden
+		/// dataset is referenced, so it cannot be removed while the plan names it.
+		///
+		/// Origin: the model's owner. Emits `EvaluationPlanSet`. Errors: `UnknownModel`, `NotOwner`,
+		/// `UnknownDataset`, `NotGoldenDataset`, `MetricContradictsThreshold`.
+		#[pallet::call_index(13)]
+		#[pallet::weight(T::WeightInfo::set_evaluation_plan())]
+		pub fn set_evaluation_plan(
+			origin: OriginFor<T>,
+			model: ModelId,
+			plan: Option<EvaluationPlan>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_set_evaluation_plan(who, model, plan)
+		}
+
+		/// Asks the validators to score a candidate version that has no open scoring job: one
+		/// published before the model had a plan, or whose last job was inconclusive.
+		///
+		/// Origin: the model's owner or the version's publisher. Emits `EvaluationRequested`. Errors:
+		/// `UnknownVersion`, `NotOwner`, `NotCandidate`, `EvaluationPending`, `NoEvaluationPlan`,
+		/// and the scoring pallet's error.
+		#[pallet::call_index(14)]
+		#[pallet::weight(T::WeightInfo::request_evaluation()
+			.saturating_add(T::Scoring::create_job_weight()))]
+		pub fn request_evaluation(origin: OriginFor<T>, version: VersionId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_request_evaluation(who, version)
 		}
 	}
 }

@@ -3,7 +3,10 @@
 use crate as pallet_model_registry;
 use frame_support::{derive_impl, parameter_types, traits::ConstU32};
 use frame_system::EnsureRoot;
-use sp_runtime::BuildStorage;
+use core::cell::{Cell, RefCell};
+use frame_support::weights::Weight;
+use modelchain_primitives::{JobId, JobSpec, ScoreJobs};
+use sp_runtime::{BuildStorage, DispatchError};
 
 type Block = frame_system::mocking::MockBlock<Test>;
 pub type AccountId = u64;
@@ -69,7 +72,37 @@ impl pallet_model_registry::Config for Test {
 	type PromoteOrigin = EnsureRoot<AccountId>;
 	type RollbackOrigin = EnsureRoot<AccountId>;
 	type EvaluationOrigin = EnsureRoot<AccountId>;
+	type Scoring = MockScoring;
 	type WeightInfo = ();
+}
+
+thread_local! {
+	/// Jobs created through `MockScoring`, in order; their ids are their positions.
+	pub static JOBS: RefCell<Vec<JobSpec>> = const { RefCell::new(Vec::new()) };
+	/// When set, creating a job fails (as the scoring pallet does when too many jobs are open).
+	pub static SCORING_FULL: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Records the jobs the registry creates; the tests play the validators' outcomes back.
+pub struct MockScoring;
+impl ScoreJobs for MockScoring {
+	fn create_job(spec: JobSpec) -> Result<JobId, DispatchError> {
+		if SCORING_FULL.with(|f| f.get()) {
+			return Err(DispatchError::Other("too many open jobs"));
+		}
+		Ok(JOBS.with(|jobs| {
+			let mut jobs = jobs.borrow_mut();
+			jobs.push(spec);
+			jobs.len() as JobId - 1
+		}))
+	}
+	fn create_job_weight() -> Weight {
+		Weight::zero()
+	}
+}
+
+pub fn jobs() -> Vec<JobSpec> {
+	JOBS.with(|jobs| jobs.borrow().clone())
 }
 
 pub const ALICE: AccountId = 1;
@@ -96,6 +129,8 @@ impl ExtBuilder {
 		}
 		.assimilate_storage(&mut storage)
 		.unwrap();
+		JOBS.with(|jobs| jobs.borrow_mut().clear());
+		SCORING_FULL.with(|f| f.set(false));
 		let mut ext = sp_io::TestExternalities::new(storage);
 		ext.execute_with(|| System::set_block_number(1));
 		ext

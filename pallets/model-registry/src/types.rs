@@ -5,8 +5,8 @@ use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{pallet_prelude::*, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound};
 use frame_system::pallet_prelude::BlockNumberFor;
 use modelchain_primitives::{
-	Artifact, ContentDigest, DatasetId, ModelId, RejectionReason, Score, Uri, VersionId,
-	VersionStatus,
+	Artifact, ContentDigest, DatasetId, JobId, Metric, ModelId, RejectionReason, Score, Uri,
+	VersionId, VersionStatus,
 };
 use scale_info::TypeInfo;
 
@@ -60,6 +60,26 @@ impl ScoreThreshold {
 			Self::AtMost(max) => score <= max,
 		}
 	}
+}
+
+/// How a model's versions are scored: on this registered golden dataset, with this metric. With a plan,
+/// every published version becomes a scoring job for the validators.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub struct EvaluationPlan {
+	/// A registered safetensors dataset with `inputs` and `labels`.
+	pub golden: DatasetId,
+	pub metric: Metric,
 }
 
 /// Whether a model takes new versions.
@@ -165,6 +185,8 @@ pub struct Model<T: Config> {
 	pub tags: TagsOf<T>,
 	/// What a version's score must meet to become canonical.
 	pub threshold: ScoreThreshold,
+	/// How versions are scored by the validators; without one, only `EvaluationOrigin` evaluates.
+	pub evaluation: Option<EvaluationPlan>,
 	pub state: ModelState,
 	/// The canonical version now, if any.
 	pub canonical: Option<VersionId>,
@@ -197,6 +219,8 @@ pub struct Version<T: Config> {
 	/// Free metrics reported by the publisher (values in parts per billion by convention).
 	pub metrics: MetricsOf<T>,
 	pub status: VersionStatus,
+	/// The scoring job evaluating this candidate, while one is open.
+	pub scoring_job: Option<JobId>,
 	pub published_at: BlockNumberFor<T>,
 	/// Versions that list this one as a parent.
 	pub children: u32,
@@ -220,7 +244,8 @@ pub struct Dataset<T: Config> {
 	pub license: LicenseOf<T>,
 	/// Where the schema of the data is described.
 	pub schema_uri: Option<Uri>,
-	/// Versions that declare they were trained on this dataset.
+	/// Versions that declare they were trained on this dataset, plus models whose evaluation plan
+	/// scores on it.
 	pub references: u32,
 	/// Held from `owner` for this record.
 	pub deposit: BalanceOf<T>,
@@ -258,6 +283,7 @@ pub struct ModelDetails<AccountId, Balance> {
 	pub card_uri: alloc::vec::Vec<u8>,
 	pub tags: alloc::vec::Vec<alloc::vec::Vec<u8>>,
 	pub threshold: ScoreThreshold,
+	pub evaluation: Option<EvaluationPlan>,
 	pub state: ModelState,
 	pub canonical: Option<VersionId>,
 	pub version_count: u32,
@@ -277,6 +303,7 @@ pub struct VersionDetails<AccountId, Balance, BlockNumber> {
 	pub datasets: alloc::vec::Vec<DatasetId>,
 	pub metrics: alloc::vec::Vec<(alloc::vec::Vec<u8>, i64)>,
 	pub status: VersionStatus,
+	pub scoring_job: Option<JobId>,
 	pub published_at: BlockNumber,
 	pub deposit: Balance,
 }

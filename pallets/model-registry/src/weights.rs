@@ -53,6 +53,8 @@ pub trait WeightInfo {
 	fn report_evaluation() -> Weight;
 	fn set_canonical() -> Weight;
 	fn rollback() -> Weight;
+	fn set_evaluation_plan() -> Weight;
+	fn request_evaluation() -> Weight;
 }
 
 /// Weights for `pallet_model_registry` measured on the reference machine, with the runtime's `DbWeight`.
@@ -63,85 +65,85 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:0 w:1)
-	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(780), added: 3255, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(794), added: 3269, mode: `MaxEncodedLen`)
 	fn register_model() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `142`
+		//  Measured:  `197`
 		//  Estimated: `3593`
-		// Minimum execution time: 693_972_000 picoseconds.
-		Weight::from_parts(733_401_000, 3593)
+		// Minimum execution time: 717_347_000 picoseconds.
+		Weight::from_parts(767_512_000, 3593)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
-	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(780), added: 3255, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(794), added: 3269, mode: `MaxEncodedLen`)
 	fn update_model() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `837`
-		//  Estimated: `4245`
-		// Minimum execution time: 280_918_000 picoseconds.
-		Weight::from_parts(293_306_000, 4245)
+		//  Measured:  `838`
+		//  Estimated: `4259`
+		// Minimum execution time: 284_994_000 picoseconds.
+		Weight::from_parts(299_696_000, 4259)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
-	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(780), added: 3255, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(794), added: 3269, mode: `MaxEncodedLen`)
 	fn transfer_ownership() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `837`
-		//  Estimated: `4245`
-		// Minimum execution time: 241_609_000 picoseconds.
-		Weight::from_parts(249_761_000, 4245)
+		//  Measured:  `838`
+		//  Estimated: `4259`
+		// Minimum execution time: 243_952_000 picoseconds.
+		Weight::from_parts(254_688_000, 4259)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
-	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(780), added: 3255, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(794), added: 3269, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:2 w:2)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	fn accept_ownership() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1128`
+		//  Measured:  `1167`
 		//  Estimated: `6196`
-		// Minimum execution time: 1_118_715_000 picoseconds.
-		Weight::from_parts(1_188_628_000, 6196)
+		// Minimum execution time: 1_150_011_000 picoseconds.
+		Weight::from_parts(1_215_608_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
-	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(780), added: 3255, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(794), added: 3269, mode: `MaxEncodedLen`)
 	fn retire_model() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `837`
-		//  Estimated: `4245`
-		// Minimum execution time: 242_340_000 picoseconds.
-		Weight::from_parts(258_274_000, 4245)
+		//  Measured:  `838`
+		//  Estimated: `4259`
+		// Minimum execution time: 242_561_000 picoseconds.
+		Weight::from_parts(252_065_000, 4259)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
-	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(780), added: 3255, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(794), added: 3269, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	fn remove_model() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `993`
-		//  Estimated: `4245`
-		// Minimum execution time: 632_040_000 picoseconds.
-		Weight::from_parts(676_116_000, 4245)
+		//  Measured:  `1032`
+		//  Estimated: `4259`
+		// Minimum execution time: 647_453_000 picoseconds.
+		Weight::from_parts(665_751_000, 4259)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
-	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(780), added: 3255, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(794), added: 3269, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Versions` (r:16 w:17)
-	/// Proof: `ModelRegistry::Versions` (`max_values`: None, `max_size`: Some(1341), added: 3816, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Versions` (`max_values`: None, `max_size`: Some(1350), added: 3825, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Datasets` (r:16 w:16)
 	/// Proof: `ModelRegistry::Datasets` (`max_values`: None, `max_size`: Some(700), added: 3175, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::NextVersionId` (r:1 w:1)
@@ -149,21 +151,21 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::ModelVersions` (r:0 w:1)
 	/// Proof: `ModelRegistry::ModelVersions` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// The range of component `p` is `[0, 16]`.
 	/// The range of component `d` is `[0, 16]`.
 	fn publish_version(p: u32, d: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1117 + d * (708 ±0) + p * (1085 ±0)`
-		//  Estimated: `4245 + d * (3175 ±3) + p * (3827 ±3)`
-		// Minimum execution time: 2_143_699_000 picoseconds.
-		Weight::from_parts(1_129_521_786, 4245)
-			// Standard Error: 1_470_120
-			.saturating_add(Weight::from_parts(138_280_852, 0).saturating_mul(p.into()))
-			// Standard Error: 1_470_120
-			.saturating_add(Weight::from_parts(76_793_385, 0).saturating_mul(d.into()))
+		//  Measured:  `1156 + d * (708 ±0) + p * (1086 ±0)`
+		//  Estimated: `4259 + d * (3175 ±0) + p * (3836 ±3)`
+		// Minimum execution time: 2_186_222_000 picoseconds.
+		Weight::from_parts(1_535_264_419, 4259)
+			// Standard Error: 2_558_249
+			.saturating_add(Weight::from_parts(143_550_217, 0).saturating_mul(p.into()))
+			// Standard Error: 2_558_249
+			.saturating_add(Weight::from_parts(52_528_579, 0).saturating_mul(d.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(d.into())))
@@ -171,16 +173,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(d.into())))
 			.saturating_add(Weight::from_parts(0, 3175).saturating_mul(d.into()))
-			.saturating_add(Weight::from_parts(0, 3827).saturating_mul(p.into()))
+			.saturating_add(Weight::from_parts(0, 3836).saturating_mul(p.into()))
 	}
 	/// Storage: `ModelRegistry::Versions` (r:18 w:18)
-	/// Proof: `ModelRegistry::Versions` (`max_values`: None, `max_size`: Some(1341), added: 3816, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Versions` (`max_values`: None, `max_size`: Some(1350), added: 3825, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
-	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(780), added: 3255, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(794), added: 3269, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Datasets` (r:16 w:16)
 	/// Proof: `ModelRegistry::Datasets` (`max_values`: None, `max_size`: Some(700), added: 3175, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::ModelVersions` (r:1 w:2)
@@ -189,14 +191,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `d` is `[0, 16]`.
 	fn remove_version(p: u32, d: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3349 + d * (716 ±0) + p * (1109 ±0)`
-		//  Estimated: `8622 + d * (3175 ±0) + p * (3816 ±0)`
-		// Minimum execution time: 2_000_526_000 picoseconds.
-		Weight::from_parts(1_199_095_103, 8622)
-			// Standard Error: 1_688_504
-			.saturating_add(Weight::from_parts(88_218_459, 0).saturating_mul(p.into()))
-			// Standard Error: 1_688_504
-			.saturating_add(Weight::from_parts(69_850_791, 0).saturating_mul(d.into()))
+		//  Measured:  `3390 + d * (716 ±0) + p * (1110 ±0)`
+		//  Estimated: `8640 + d * (3175 ±0) + p * (3825 ±0)`
+		// Minimum execution time: 2_100_425_000 picoseconds.
+		Weight::from_parts(920_654_888, 8640)
+			// Standard Error: 2_988_290
+			.saturating_add(Weight::from_parts(116_843_804, 0).saturating_mul(p.into()))
+			// Standard Error: 2_988_290
+			.saturating_add(Weight::from_parts(87_340_879, 0).saturating_mul(d.into()))
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(d.into())))
@@ -204,22 +206,22 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(d.into())))
 			.saturating_add(Weight::from_parts(0, 3175).saturating_mul(d.into()))
-			.saturating_add(Weight::from_parts(0, 3816).saturating_mul(p.into()))
+			.saturating_add(Weight::from_parts(0, 3825).saturating_mul(p.into()))
 	}
 	/// Storage: `ModelRegistry::NextDatasetId` (r:1 w:1)
 	/// Proof: `ModelRegistry::NextDatasetId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Datasets` (r:0 w:1)
 	/// Proof: `ModelRegistry::Datasets` (`max_values`: None, `max_size`: Some(700), added: 3175, mode: `MaxEncodedLen`)
 	fn register_dataset() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `142`
+		//  Measured:  `197`
 		//  Estimated: `3593`
-		// Minimum execution time: 656_116_000 picoseconds.
-		Weight::from_parts(676_836_000, 3593)
+		// Minimum execution time: 687_402_000 picoseconds.
+		Weight::from_parts(825_418_000, 3593)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -228,99 +230,133 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	fn remove_dataset() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `953`
+		//  Measured:  `991`
 		//  Estimated: `4165`
-		// Minimum execution time: 613_763_000 picoseconds.
-		Weight::from_parts(637_950_000, 4165)
+		// Minimum execution time: 637_358_000 picoseconds.
+		Weight::from_parts(689_776_000, 4165)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `ModelRegistry::Versions` (r:1 w:1)
-	/// Proof: `ModelRegistry::Versions` (`max_values`: None, `max_size`: Some(1341), added: 3816, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Versions` (`max_values`: None, `max_size`: Some(1350), added: 3825, mode: `MaxEncodedLen`)
 	fn report_evaluation() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1267`
-		//  Estimated: `4806`
-		// Minimum execution time: 244_393_000 picoseconds.
-		Weight::from_parts(259_657_000, 4806)
+		//  Measured:  `1268`
+		//  Estimated: `4815`
+		// Minimum execution time: 249_001_000 picoseconds.
+		Weight::from_parts(297_773_000, 4815)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
-	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(780), added: 3255, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(794), added: 3269, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Versions` (r:2 w:2)
-	/// Proof: `ModelRegistry::Versions` (`max_values`: None, `max_size`: Some(1341), added: 3816, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Versions` (`max_values`: None, `max_size`: Some(1350), added: 3825, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::RollbackStack` (r:1 w:1)
 	/// Proof: `ModelRegistry::RollbackStack` (`max_values`: None, `max_size`: Some(145), added: 2620, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::CanonicalHistory` (r:1 w:1)
 	/// Proof: `ModelRegistry::CanonicalHistory` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
 	fn set_canonical() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3638`
-		//  Estimated: `8622`
-		// Minimum execution time: 716_626_000 picoseconds.
-		Weight::from_parts(752_349_000, 8622)
+		//  Measured:  `3641`
+		//  Estimated: `8640`
+		// Minimum execution time: 734_973_000 picoseconds.
+		Weight::from_parts(1_110_682_000, 8640)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
-	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(780), added: 3255, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(794), added: 3269, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::RollbackStack` (r:1 w:1)
 	/// Proof: `ModelRegistry::RollbackStack` (`max_values`: None, `max_size`: Some(145), added: 2620, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Versions` (r:2 w:2)
-	/// Proof: `ModelRegistry::Versions` (`max_values`: None, `max_size`: Some(1341), added: 3816, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Versions` (`max_values`: None, `max_size`: Some(1350), added: 3825, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::CanonicalHistory` (r:1 w:1)
 	/// Proof: `ModelRegistry::CanonicalHistory` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
 	fn rollback() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3709`
-		//  Estimated: `8622`
-		// Minimum execution time: 714_042_000 picoseconds.
-		Weight::from_parts(784_617_000, 8622)
+		//  Measured:  `3712`
+		//  Estimated: `8640`
+		// Minimum execution time: 728_935_000 picoseconds.
+		Weight::from_parts(807_892_000, 8640)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
+	}
+	/// Storage: `ModelRegistry::Models` (r:1 w:1)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(794), added: 3269, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::Datasets` (r:2 w:2)
+	/// Proof: `ModelRegistry::Datasets` (`max_values`: None, `max_size`: Some(700), added: 3175, mode: `MaxEncodedLen`)
+	fn set_evaluation_plan() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `1671`
+		//  Estimated: `7340`
+		// Minimum execution time: 390_611_000 picoseconds.
+		Weight::from_parts(415_829_000, 7340)
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
+	}
+	/// Storage: `ModelRegistry::Versions` (r:1 w:1)
+	/// Proof: `ModelRegistry::Versions` (`max_values`: None, `max_size`: Some(1350), added: 3825, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::Models` (r:1 w:0)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(794), added: 3269, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::Datasets` (r:1 w:0)
+	/// Proof: `ModelRegistry::Datasets` (`max_values`: None, `max_size`: Some(700), added: 3175, mode: `MaxEncodedLen`)
+	/// Storage: `Scoring::NextJobId` (r:1 w:1)
+	/// Proof: `Scoring::NextJobId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Scoring::OpenJobs` (r:1 w:1)
+	/// Proof: `Scoring::OpenJobs` (`max_values`: Some(1), `max_size`: Some(2050), added: 2545, mode: `MaxEncodedLen`)
+	/// Storage: `Scoring::Jobs` (r:0 w:1)
+	/// Proof: `Scoring::Jobs` (`max_values`: None, `max_size`: Some(648), added: 3123, mode: `MaxEncodedLen`)
+	fn request_evaluation() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `2540`
+		//  Estimated: `4815`
+		// Minimum execution time: 484_000_000 picoseconds.
+		Weight::from_parts(520_043_000, 4815)
+			.saturating_add(T::DbWeight::get().reads(5_u64))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 }
 
 /// The same weights with ParityDB's costs, for tests and mock runtimes.
 impl WeightInfo for () {
 	fn register_model() -> Weight {
-		Weight::from_parts(733_401_000, 3593)
+		Weight::from_parts(767_512_000, 3593)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn update_model() -> Weight {
-		Weight::from_parts(293_306_000, 4245)
+		Weight::from_parts(299_696_000, 4259)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn transfer_ownership() -> Weight {
-		Weight::from_parts(249_761_000, 4245)
+		Weight::from_parts(254_688_000, 4259)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn accept_ownership() -> Weight {
-		Weight::from_parts(1_188_628_000, 6196)
+		Weight::from_parts(1_215_608_000, 6196)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn retire_model() -> Weight {
-		Weight::from_parts(258_274_000, 4245)
+		Weight::from_parts(252_065_000, 4259)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn remove_model() -> Weight {
-		Weight::from_parts(676_116_000, 4245)
+		Weight::from_parts(665_751_000, 4259)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn publish_version(p: u32, d: u32, ) -> Weight {
-		Weight::from_parts(1_129_521_786, 4245)
-			.saturating_add(Weight::from_parts(138_280_852, 0).saturating_mul(p.into()))
-			.saturating_add(Weight::from_parts(76_793_385, 0).saturating_mul(d.into()))
+		Weight::from_parts(1_535_264_419, 4259)
+			.saturating_add(Weight::from_parts(143_550_217, 0).saturating_mul(p.into()))
+			.saturating_add(Weight::from_parts(52_528_579, 0).saturating_mul(d.into()))
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(d.into())))
@@ -328,12 +364,12 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(p.into())))
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(d.into())))
 			.saturating_add(Weight::from_parts(0, 3175).saturating_mul(d.into()))
-			.saturating_add(Weight::from_parts(0, 3827).saturating_mul(p.into()))
+			.saturating_add(Weight::from_parts(0, 3836).saturating_mul(p.into()))
 	}
 	fn remove_version(p: u32, d: u32, ) -> Weight {
-		Weight::from_parts(1_199_095_103, 8622)
-			.saturating_add(Weight::from_parts(88_218_459, 0).saturating_mul(p.into()))
-			.saturating_add(Weight::from_parts(69_850_791, 0).saturating_mul(d.into()))
+		Weight::from_parts(920_654_888, 8640)
+			.saturating_add(Weight::from_parts(116_843_804, 0).saturating_mul(p.into()))
+			.saturating_add(Weight::from_parts(87_340_879, 0).saturating_mul(d.into()))
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(d.into())))
@@ -341,31 +377,41 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(p.into())))
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(d.into())))
 			.saturating_add(Weight::from_parts(0, 3175).saturating_mul(d.into()))
-			.saturating_add(Weight::from_parts(0, 3816).saturating_mul(p.into()))
+			.saturating_add(Weight::from_parts(0, 3825).saturating_mul(p.into()))
 	}
 	fn register_dataset() -> Weight {
-		Weight::from_parts(676_836_000, 3593)
+		Weight::from_parts(825_418_000, 3593)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn remove_dataset() -> Weight {
-		Weight::from_parts(637_950_000, 4165)
+		Weight::from_parts(689_776_000, 4165)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn report_evaluation() -> Weight {
-		Weight::from_parts(259_657_000, 4806)
+		Weight::from_parts(297_773_000, 4815)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn set_canonical() -> Weight {
-		Weight::from_parts(752_349_000, 8622)
+		Weight::from_parts(1_110_682_000, 8640)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn rollback() -> Weight {
-		Weight::from_parts(784_617_000, 8622)
+		Weight::from_parts(807_892_000, 8640)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
+	}
+	fn set_evaluation_plan() -> Weight {
+		Weight::from_parts(415_829_000, 7340)
+			.saturating_add(ParityDbWeight::get().reads(3_u64))
+			.saturating_add(ParityDbWeight::get().writes(3_u64))
+	}
+	fn request_evaluation() -> Weight {
+		Weight::from_parts(520_043_000, 4815)
+			.saturating_add(ParityDbWeight::get().reads(5_u64))
+			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 }

@@ -10,10 +10,21 @@
 //! - identifiers ([`ModelId`], [`VersionId`], [`DatasetId`]) and [`Score`], an integer in parts per billion;
 //! - [`ModelRegistry`]: the trait other pallets use to read versions and datasets and to record an
 //!   evaluation's outcome, instead of reaching into the registry's storage.
+//! - [`scoring`]: what validators evaluate and report, and the traits that create scoring jobs and hear
+//!   their outcome ([`ScoreJobs`], [`ScoreConsumer`]);
+//! - [`host`]: the runtime interface through which offchain workers evaluate models natively.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
+
+pub mod host;
+pub mod scoring;
+
+pub use scoring::{
+	ArtifactFault, EvaluationPoll, EvaluationRequest, JobId, JobOutcome, JobSpec, JobSubject, Metric,
+	ScoreConsumer, ScoreJobs, Verdict,
+};
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use core::fmt::Debug;
@@ -152,6 +163,22 @@ pub enum RejectionReason {
 	ReportedInvalid,
 	/// Rejected by a governance decision.
 	Governance,
+	/// The golden dataset could not be used to evaluate it (not the version's fault; publish it again once
+	/// the model's evaluation plan names a usable golden dataset).
+	GoldenSetUnusable,
+}
+
+impl From<ArtifactFault> for RejectionReason {
+	fn from(fault: ArtifactFault) -> Self {
+		match fault {
+			ArtifactFault::DigestMismatch => Self::DigestMismatch,
+			ArtifactFault::Unavailable => Self::Unavailable,
+			ArtifactFault::InvalidModel |
+			ArtifactFault::ShapeMismatch |
+			ArtifactFault::NonFiniteOutput => Self::InvalidModel,
+			ArtifactFault::GoldenSetUnusable => Self::GoldenSetUnusable,
+		}
+	}
 }
 
 /// Where a version stands. Transitions: `Candidate → Validated | Rejected`, `Validated → Canonical`,

@@ -19,11 +19,13 @@ use sp_consensus_aura::sr25519::AuthorityId as AuraId;
 use sp_runtime::{traits::One, Perbill};
 use sp_version::RuntimeVersion;
 
+use sp_runtime::transaction_validity::TransactionPriority;
+
 use super::{
-	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce, PalletInfo, Runtime,
-	RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask,
-	System, BLOCK_HASH_COUNT, EXISTENTIAL_DEPOSIT, MICRO_UNIT, MILLI_UNIT, SLOT_DURATION,
-	SS58_PREFIX, VERSION,
+	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, ModelRegistry, Nonce, PalletInfo,
+	Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin,
+	RuntimeTask, Scoring, System, TxExtension, UncheckedExtrinsic, BLOCK_HASH_COUNT,
+	EXISTENTIAL_DEPOSIT, MICRO_UNIT, MILLI_UNIT, SLOT_DURATION, SS58_PREFIX, UNIT, VERSION,
 };
 
 /// Share of a block that normal (user) transactions may fill; the rest is kept for operational ones.
@@ -157,5 +159,75 @@ impl pallet_model_registry::Config for Runtime {
 	type PromoteOrigin = EnsureRoot<AccountId>;
 	type RollbackOrigin = EnsureRoot<AccountId>;
 	type EvaluationOrigin = EnsureRoot<AccountId>;
+	type Scoring = Scoring;
 	type WeightInfo = pallet_model_registry::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+	/// A scorer holds at least 100 MDL: its stake weighs its verdicts.
+	pub const MinScorerStake: Balance = 100 * UNIT;
+	/// One minute to fetch, verify, evaluate and commit; half a minute to reveal. Enough for models of
+	/// tens of megabytes on the golden sets we ship; a network scoring larger models raises these by a
+	/// runtime upgrade.
+	pub const ScoringCommitWindow: BlockNumber = 10;
+	pub const ScoringRevealWindow: BlockNumber = 5;
+	/// Commits and reveals go ahead of ordinary transactions: scoring must finish inside its windows.
+	pub const ScoringPriority: TransactionPriority = TransactionPriority::MAX / 2;
+}
+
+impl pallet_scoring::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type MinScorerStake = MinScorerStake;
+	type MaxScorers = ConstU32<64>;
+	type CommitWindow = ScoringCommitWindow;
+	type RevealWindow = ScoringRevealWindow;
+	type MaxOpenJobs = ConstU32<256>;
+	type MaxConcludePerBlock = ConstU32<8>;
+	type ScoringPriority = ScoringPriority;
+	type Consumer = ModelRegistry;
+	type WeightInfo = pallet_scoring::weights::SubstrateWeight<Runtime>;
+}
+
+impl<LocalCall> frame_system::offchain::CreateTransactionBase<LocalCall> for Runtime
+where
+	RuntimeCall: From<LocalCall>,
+{
+	type Extrinsic = UncheckedExtrinsic;
+	type RuntimeCall = RuntimeCall;
+}
+
+impl<LocalCall> frame_system::offchain::CreateTransaction<LocalCall> for Runtime
+where
+	RuntimeCall: From<LocalCall>,
+{
+	type Extension = TxExtension;
+
+	fn create_transaction(call: RuntimeCall, extension: TxExtension) -> UncheckedExtrinsic {
+		UncheckedExtrinsic::new_transaction(call, extension)
+	}
+}
+
+/// Offchain workers submit authorized calls (scoring commits and reveals) as general transactions:
+/// no signer, no nonce, no fee; `AuthorizeCall` runs the call's own authorization.
+impl<LocalCall> frame_system::offchain::CreateAuthorizedTransaction<LocalCall> for Runtime
+where
+	RuntimeCall: From<LocalCall>,
+{
+	fn create_extension() -> TxExtension {
+		(
+			frame_system::AuthorizeCall::<Runtime>::new(),
+			frame_system::CheckNonZeroSender::<Runtime>::new(),
+			frame_system::CheckSpecVersion::<Runtime>::new(),
+			frame_system::CheckTxVersion::<Runtime>::new(),
+			frame_system::CheckGenesis::<Runtime>::new(),
+			frame_system::CheckEra::<Runtime>::from(sp_runtime::generic::Era::Immortal),
+			frame_system::CheckNonce::<Runtime>::from(0),
+			frame_system::CheckWeight::<Runtime>::new(),
+			pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
+			frame_metadata_hash_extension::CheckMetadataHash::<Runtime>::new(false),
+			frame_system::WeightReclaim::<Runtime>::new(),
+		)
+	}
 }

@@ -2,6 +2,7 @@
 
 mod canonical;
 mod datasets;
+mod evaluation;
 mod models;
 mod queries;
 mod versions;

@@ -1,0 +1,204 @@
+//! The vocabulary of scoring: what a validator is asked to evaluate ([`EvaluationRequest`]), what it
+//! reports ([`Verdict`]), what a finished job concluded ([`JobOutcome`]), and the two traits through which
+//! other pallets create jobs ([`ScoreJobs`]) and hear their outcome ([`ScoreConsumer`]).
+
+use crate::{Artifact, Score, VersionId};
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use core::fmt::Debug;
+use frame_support::weights::Weight;
+use scale_info::TypeInfo;
+use sp_runtime::DispatchError;
+
+/// Identifies a scoring job.
+pub type JobId = u64;
+
+/// What a golden dataset is scored with. The engine computes every metric as an integer in parts per
+/// billion ([`Score`]).
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub enum Metric {
+	/// Share of samples whose highest-scoring class (the first one on ties) is the label. Higher is better.
+	Accuracy,
+	/// Share of samples whose label is among the `k` highest-scoring classes (ties go to the lower class
+	/// index). Higher is better.
+	TopKAccuracy(u32),
+	/// Mean over samples and outputs of `(prediction - target)²`. Lower is better.
+	MeanSquaredError,
+	/// Mean over samples of `-log softmax(output)[label]`: the outputs are logits. Lower is better.
+	MeanCrossEntropy,
+}
+
+impl Metric {
+	/// Whether a larger score is a better model (accuracies) rather than a worse one (losses).
+	pub fn higher_is_better(&self) -> bool {
+		matches!(self, Self::Accuracy | Self::TopKAccuracy(_))
+	}
+}
+
+/// Why a validator could not score an artifact.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub enum ArtifactFault {
+	/// The model file fetched does not have the recorded SHA-256 digest or size.
+	DigestMismatch,
+	/// The model file could not be fetched (HTTP status, timeout, no gateway), or is larger than the
+	/// validator accepts.
+	Unavailable,
+	/// The model file is not a loadable ONNX model, or uses an operator the engine does not implement.
+	InvalidModel,
+	/// The model does not accept the golden dataset's inputs, or its output does not fit the labels.
+	ShapeMismatch,
+	/// The model produced NaN or infinity on the golden dataset.
+	NonFiniteOutput,
+	/// The golden dataset itself could not be fetched, did not match its digest, or is not a usable
+	/// safetensors file, or the metric does not apply to it: not the model's fault.
+	GoldenSetUnusable,
+}
+
+/// What one validator reports about one job.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub enum Verdict {
+	/// The model was evaluated; this is its score.
+	Scored(Score),
+	/// The model could not be evaluated, for this reason.
+	Invalid(ArtifactFault),
+}
+
+/// One evaluation a validator's node is asked to run.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
+pub struct EvaluationRequest {
+	/// The model to score (ONNX).
+	pub model: Artifact,
+	/// The golden dataset to score it on (safetensors with `inputs` and `labels`).
+	pub golden: Artifact,
+	pub metric: Metric,
+}
+
+/// Where a node's evaluation of a request stands.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
+pub enum EvaluationPoll {
+	/// This node has no evaluator (not started as a scoring validator).
+	Unsupported,
+	/// Fetching or evaluating; ask again later.
+	Pending,
+	/// Finished.
+	Done(Verdict),
+}
+
+/// What a scoring job is about: its creator uses this to know what a result refers to.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub enum JobSubject {
+	/// A version published in the model registry.
+	Version(VersionId),
+}
+
+/// Everything a scoring job needs: created by another pallet through [`ScoreJobs`].
+#[derive(Clone, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo, Debug)]
+pub struct JobSpec {
+	pub subject: JobSubject,
+	/// The model to score.
+	pub model: Artifact,
+	/// The golden dataset, whose digest pins exactly what every validator scores on.
+	pub golden: Artifact,
+	pub metric: Metric,
+}
+
+/// What a finished scoring job concluded.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub enum JobOutcome {
+	/// The stake-weighted median of the revealed scores.
+	Scored(Score),
+	/// A majority of the revealed stake reported the artifact invalid; the reason most stake gave.
+	Invalid(ArtifactFault),
+	/// No validator revealed a verdict in time.
+	NoQuorum,
+}
+
+/// Creates scoring jobs: implemented by the scoring pallet, used by the pallets whose artifacts need
+/// scoring (the registry for published versions, training rounds for updates).
+pub trait ScoreJobs {
+	/// Schedules a job; validators evaluate it in the commit window that opens now.
+	fn create_job(spec: JobSpec) -> Result<JobId, DispatchError>;
+	/// The most [`Self::create_job`] costs, for the caller's weight.
+	fn create_job_weight() -> Weight;
+}
+
+/// Jobs are never created: for runtimes and tests without scoring.
+impl ScoreJobs for () {
+	fn create_job(_: JobSpec) -> Result<JobId, DispatchError> {
+		Err(DispatchError::Other("scoring is not configured"))
+	}
+	fn create_job_weight() -> Weight {
+		Weight::zero()
+	}
+}
+
+/// Hears the outcome of scoring jobs: implemented by the pallets that create them.
+pub trait ScoreConsumer {
+	/// Job `job` about `subject` has concluded with `outcome`. Returns the weight it used.
+	fn job_concluded(job: JobId, subject: JobSubject, outcome: JobOutcome) -> Weight;
+	/// The most [`Self::job_concluded`] costs.
+	fn job_concluded_weight() -> Weight;
+}
+
+impl ScoreConsumer for () {
+	fn job_concluded(_: JobId, _: JobSubject, _: JobOutcome) -> Weight {
+		Weight::zero()
+	}
+	fn job_concluded_weight() -> Weight {
+		Weight::zero()
+	}
+}

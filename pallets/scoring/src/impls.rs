@@ -1,0 +1,416 @@
+//! The scoring pallet's logic: scorers, commit–reveal, concluding jobs, the stake-weighted median, and
+//! the [`ScoreJobs`] implementation.
+
+use crate::*;
+use alloc::vec::Vec;
+use codec::Encode;
+use frame_support::{
+	ensure,
+	pallet_prelude::*,
+	traits::{fungible::MutateHold, tokens::Precision},
+};
+use frame_system::pallet_prelude::BlockNumberFor;
+use modelchain_primitives::{
+	ArtifactFault, JobId, JobOutcome, JobSpec, Score, ScoreConsumer, ScoreJobs, Verdict,
+};
+use sp_core::H256;
+use sp_runtime::{
+	traits::{AtLeast32BitUnsigned, SaturatedConversion, Saturating, Zero},
+	transaction_validity::{
+		InvalidTransaction, TransactionSource, TransactionValidityWithRefund, ValidTransaction,
+	},
+	RuntimeAppPublic,
+};
+
+/// The commitment a scorer with `key` submits for `verdict` on `job` with `salt`.
+pub fn commitment(job: JobId, key: &ScorerId, verdict: &Verdict, salt: &[u8; 32]) -> H256 {
+	H256(sp_io::hashing::blake2_256(&(job, key, verdict, salt).encode()))
+}
+
+/// What a scoring key signs to commit.
+pub fn commit_payload(job: JobId, commitment: &H256) -> Vec<u8> {
+	(b"mdl/commit", job, commitment).encode()
+}
+
+/// What a scoring key signs to reveal.
+pub fn reveal_payload(job: JobId, verdict: &Verdict, salt: &[u8; 32]) -> Vec<u8> {
+	(b"mdl/reveal", job, verdict, salt).encode()
+}
+
+/// Aggregates revealed verdicts, each weighted by its stake.
+///
+/// - More than half of the stake says invalid: invalid, with the reason that has the most stake (the
+///   first in declaration order on a tie).
+/// - Otherwise the lower stake-weighted median of the scores: the smallest score such that the scores at
+///   or below it carry at least half of the stake behind scores. With equal stakes and an even count,
+///   the lower of the two middle scores.
+/// - No verdicts, or no stake: no quorum.
+pub fn aggregate<B: AtLeast32BitUnsigned + Copy>(reveals: &[(Verdict, B)]) -> JobOutcome {
+	let total = reveals.iter().fold(B::zero(), |sum, (_, stake)| sum.saturating_add(*stake));
+	if total.is_zero() {
+		return JobOutcome::NoQuorum;
+	}
+	let mut invalid = B::zero();
+	let mut by_fault: Vec<(ArtifactFault, B)> = Vec::new();
+	let mut scores: Vec<(Score, B)> = Vec::new();
+	for (verdict, stake) in reveals {
+		match verdict {
+			Verdict::Invalid(fault) => {
+				invalid = invalid.saturating_add(*stake);
+				match by_fault.iter_mut().find(|(f, _)| f == fault) {
+					Some((_, sum)) => *sum = sum.saturating_add(*stake),
+					None => by_fault.push((*fault, *stake)),
+				}
+			},
+			Verdict::Scored(score) => scores.push((*score, *stake)),
+		}
+	}
+	let valid = total.saturating_sub(invalid);
+	if invalid > valid || valid.is_zero() {
+		// Most stake first; on a tie, the fault declared first.
+		by_fault.sort_by(|(fa, a), (fb, b)| b.cmp(a).then((*fa as u8).cmp(&(*fb as u8))));
+		let fault = by_fault.first().map(|(f, _)| *f).unwrap_or(ArtifactFault::InvalidModel);
+		return JobOutcome::Invalid(fault);
+	}
+	scores.sort_by_key(|(score, _)| *score);
+	let mut below = B::zero();
+	for (score, stake) in &scores {
+		below = below.saturating_add(*stake);
+		// `below ≥ valid / 2` without losing the odd unit to integer division.
+		if below.saturating_add(below) >= valid {
+			return JobOutcome::Scored(*score);
+		}
+	}
+	// Unreachable: the last score carries `below == valid`.
+	scores.last().map(|(s, _)| JobOutcome::Scored(*s)).unwrap_or(JobOutcome::NoQuorum)
+}
+
+impl<T: Config> Pallet<T> {
+	pub(crate) fn do_register_scorer(
+		who: T::AccountId,
+		key: ScorerId,
+		stake: BalanceOf<T>,
+	) -> DispatchResult {
+		ensure!(!Scorers::<T>::contains_key(&who), Error::<T>::AlreadyScorer);
+		ensure!(!ScorerAccounts::<T>::contains_key(&key), Error::<T>::KeyInUse);
+		ensure!(stake >= T::MinScorerStake::get(), Error::<T>::StakeTooLow);
+		ensure!(Scorers::<T>::count() < T::MaxScorers::get(), Error::<T>::TooManyScorers);
+		T::Currency::hold(&HoldReason::ScorerStake.into(), &who, stake)?;
+		Scorers::<T>::insert(
+			&who,
+			Scorer { key: key.clone(), stake, open_commitments: 0, missed_reveals: 0 },
+		);
+		ScorerAccounts::<T>::insert(&key, &who);
+		Self::deposit_event(Event::ScorerRegistered { scorer: who, key, stake });
+		Ok(())
+	}
+
+	pub(crate) fn do_unregister_scorer(who: T::AccountId) -> DispatchResult {
+		let scorer = Scorers::<T>::get(&who).ok_or(Error::<T>::NotScorer)?;
+		ensure!(scorer.open_commitments == 0, Error::<T>::ScorerBusy);
+		T::Currency::release(
+			&HoldReason::ScorerStake.into(),
+			&who,
+			scorer.stake,
+			Precision::BestEffort,
+		)?;
+		Scorers::<T>::remove(&who);
+		ScorerAccounts::<T>::remove(&scorer.key);
+		Self::deposit_event(Event::ScorerUnregistered { scorer: who, stake: scorer.stake });
+		Ok(())
+	}
+
+	/// Checks a commit could be applied now; shared by the pool's validation and the call.
+	fn check_commit(job: JobId, key: &ScorerId) -> Result<(T::AccountId, Job<T>), Error<T>> {
+		let who = ScorerAccounts::<T>::get(key).ok_or(Error::<T>::NotScorer)?;
+		let record = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
+		ensure!(
+			frame_system::Pallet::<T>::block_number() <= record.commit_end,
+			Error::<T>::CommitWindowClosed
+		);
+		ensure!(!Participations::<T>::contains_key(job, &who), Error::<T>::AlreadyCommitted);
+		Ok((who, record))
+	}
+
+	/// Checks a reveal could be applied now; shared by the pool's validation and the call.
+	fn check_reveal(
+		job: JobId,
+		verdict: &Verdict,
+		salt: &[u8; 32],
+		key: &ScorerId,
+	) -> Result<(T::AccountId, Job<T>, Participation<T>), Error<T>> {
+		let who = ScorerAccounts::<T>::get(key).ok_or(Error::<T>::NotScorer)?;
+		let record = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(now > record.commit_end, Error::<T>::RevealTooEarly);
+		ensure!(now <= record.reveal_end, Error::<T>::RevealTooLate);
+		let participation = Participations::<T>::get(job, &who).ok_or(Error::<T>::NoCommitment)?;
+		ensure!(participation.revealed.is_none(), Error::<T>::AlreadyRevealed);
+		ensure!(
+			participation.commitment == commitment(job, key, verdict, salt),
+			Error::<T>::CommitmentMismatch
+		);
+		Ok((who, record, participation))
+	}
+
+	/// Pool validation of [`Pallet::commit_score`].
+	pub(crate) fn authorize_commit(
+		_source: TransactionSource,
+		job: &JobId,
+		commitment: &H256,
+		scorer: &ScorerId,
+		signature: &ScorerSignature,
+	) -> TransactionValidityWithRefund {
+		let (_, record) = Self::check_commit(*job, scorer).map_err(invalid)?;
+		if !scorer.verify(&commit_payload(*job, commitment), signature) {
+			return Err(InvalidTransaction::BadProof.into());
+		}
+		let now = frame_system::Pallet::<T>::block_number();
+		Ok((Self::validity(b"commit", *job, scorer, record.commit_end.saturating_sub(now)), Weight::zero()))
+	}
+
+	/// Pool validation of [`Pallet::reveal_score`].
+	pub(crate) fn authorize_reveal(
+		_source: TransactionSource,
+		job: &JobId,
+		verdict: &Verdict,
+		salt: &[u8; 32],
+		scorer: &ScorerId,
+		signature: &ScorerSignature,
+	) -> TransactionValidityWithRefund {
+		let (_, record, _) = Self::check_reveal(*job, verdict, salt, scorer).map_err(invalid)?;
+		if !scorer.verify(&reveal_payload(*job, verdict, salt), signature) {
+			return Err(InvalidTransaction::BadProof.into());
+		}
+		let now = frame_system::Pallet::<T>::block_number();
+		Ok((Self::validity(b"reveal", *job, scorer, record.reveal_end.saturating_sub(now)), Weight::zero()))
+	}
+
+	/// One transaction per job, phase and key; valid until the window closes.
+	fn validity(
+		phase: &[u8],
+		job: JobId,
+		scorer: &ScorerId,
+		blocks_left: BlockNumberFor<T>,
+	) -> ValidTransaction {
+		let longevity: u64 = blocks_left.saturated_into::<u64>().saturating_add(1);
+		ValidTransaction::with_tag_prefix("ModelchainScoring")
+			.priority(T::ScoringPriority::get())
+			.and_provides((phase, job, scorer))
+			.longevity(longevity)
+			.propagate(true)
+			.build()
+			.unwrap_or_default()
+	}
+
+	pub(crate) fn do_commit(job: JobId, commitment: H256, key: ScorerId) -> DispatchResult {
+		let (who, mut record) = Self::check_commit(job, &key)?;
+		let mut scorer = Scorers::<T>::get(&who).ok_or(Error::<T>::NotScorer)?;
+		scorer.open_commitments.saturating_inc();
+		record.commits.saturating_inc();
+		Participations::<T>::insert(
+			job,
+			&who,
+			Participation { commitment, stake: scorer.stake, revealed: None, assessment: None },
+		);
+		Scorers::<T>::insert(&who, scorer);
+		Jobs::<T>::insert(job, record);
+		Self::deposit_event(Event::ScoreCommitted { job, scorer: who });
+		Ok(())
+	}
+
+	pub(crate) fn do_reveal(
+		job: JobId,
+		verdict: Verdict,
+		salt: [u8; 32],
+		key: ScorerId,
+	) -> DispatchResult {
+		let (who, mut record, mut participation) = Self::check_reveal(job, &verdict, &salt, &key)?;
+		participation.revealed = Some(verdict);
+		record.reveals.saturating_inc();
+		Participations::<T>::insert(job, &who, participation);
+		Jobs::<T>::insert(job, record);
+		Self::deposit_event(Event::ScoreRevealed { job, scorer: who, verdict });
+		Ok(())
+	}
+
+	/// Concludes the jobs whose reveal window ended before `now`, at most `MaxConcludePerBlock`.
+	pub(crate) fn conclude_due_jobs(now: BlockNumberFor<T>) -> Weight {
+		let mut weight = T::DbWeight::get().reads(1);
+		let open = OpenJobs::<T>::get();
+		for job in open.iter().take(T::MaxConcludePerBlock::get() as usize) {
+			weight.saturating_accrue(T::DbWeight::get().reads(1));
+			let Some(record) = Jobs::<T>::get(job) else { continue };
+			// Jobs are in the order their reveal windows end: the first one still open stops us.
+			if record.reveal_end >= now {
+				break;
+			}
+			weight.saturating_accrue(Self::conclude(*job, record));
+		}
+		weight
+	}
+
+	/// Aggregates `job`'s reveals, records every participant's assessment, and tells the consumer.
+	/// Returns the weight used.
+	pub(crate) fn conclude(job: JobId, record: Job<T>) -> Weight {
+		let participants: Vec<(T::AccountId, Participation<T>)> =
+			Participations::<T>::iter_prefix(job).collect();
+		let reveals: Vec<(Verdict, BalanceOf<T>)> = participants
+			.iter()
+			.filter_map(|(_, p)| p.revealed.map(|verdict| (verdict, p.stake)))
+			.collect();
+		let outcome = aggregate(&reveals);
+		let revealed_stake =
+			reveals.iter().fold(BalanceOf::<T>::zero(), |sum, (_, s)| sum.saturating_add(*s));
+		for (who, mut participation) in participants {
+			let assessment = assess(participation.revealed, &outcome);
+			participation.assessment = Some(assessment);
+			Participations::<T>::insert(job, &who, participation);
+			Scorers::<T>::mutate(&who, |scorer| {
+				if let Some(scorer) = scorer {
+					scorer.open_commitments.saturating_dec();
+					if assessment == Assessment::MissedReveal {
+						scorer.missed_reveals.saturating_inc();
+					}
+				}
+			});
+			if assessment == Assessment::MissedReveal {
+				Self::deposit_event(Event::RevealMissed { job, scorer: who });
+			}
+		}
+		Jobs::<T>::remove(job);
+		OpenJobs::<T>::mutate(|open| open.retain(|j| *j != job));
+		let subject = record.spec.subject;
+		Results::<T>::insert(
+			job,
+			JobResult {
+				spec: record.spec,
+				outcome,
+				concluded: frame_system::Pallet::<T>::block_number(),
+				commits: record.commits,
+				reveals: record.reveals,
+				revealed_stake,
+			},
+		);
+		Self::deposit_event(Event::JobConcluded {
+			job,
+			subject,
+			outcome,
+			reveals: record.reveals,
+		});
+		let consumed = T::Consumer::job_concluded(job, subject, outcome);
+		T::WeightInfo::conclude_job(record.commits).saturating_add(consumed)
+	}
+
+	/// Checks the pallet's invariants:
+	/// - every scorer's key maps back to it, and every mapped key belongs to a scorer;
+	/// - every scorer holds at least its recorded stake;
+	/// - open jobs are exactly the jobs stored, in creation order, with ids below `NextJobId`;
+	/// - a job's `commits`/`reveals` count its participations, and each scorer's `open_commitments`
+	///   counts its participations in open jobs;
+	/// - a job is never both open and concluded.
+	#[cfg(any(feature = "try-runtime", test))]
+	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		use frame_support::traits::fungible::InspectHold;
+		let mut open_commitments = alloc::collections::BTreeMap::<T::AccountId, u32>::new();
+		for (who, scorer) in Scorers::<T>::iter() {
+			ensure!(
+				ScorerAccounts::<T>::get(&scorer.key).as_ref() == Some(&who),
+				"a scorer's key does not map back to it"
+			);
+			ensure!(
+				T::Currency::balance_on_hold(&HoldReason::ScorerStake.into(), &who) >= scorer.stake,
+				"a scorer holds less than its stake"
+			);
+			open_commitments.insert(who, 0);
+		}
+		for (key, who) in ScorerAccounts::<T>::iter() {
+			ensure!(
+				Scorers::<T>::get(&who).map(|s| s.key) == Some(key),
+				"a mapped key belongs to no scorer"
+			);
+		}
+		ensure!(Scorers::<T>::count() <= T::MaxScorers::get(), "more scorers than MaxScorers");
+		let open = OpenJobs::<T>::get();
+		ensure!(open.windows(2).all(|w| w[0] < w[1]), "open jobs are not in creation order");
+		ensure!(Jobs::<T>::iter_keys().count() == open.len(), "open jobs and stored jobs differ");
+		let next = NextJobId::<T>::get();
+		for job in open.iter() {
+			let record = Jobs::<T>::get(job).ok_or("an open job is not stored")?;
+			ensure!(*job < next, "a job id is not below NextJobId");
+			ensure!(!Results::<T>::contains_key(job), "a job is both open and concluded");
+			let mut commits = 0u32;
+			let mut reveals = 0u32;
+			for (who, participation) in Participations::<T>::iter_prefix(job) {
+				commits += 1;
+				reveals += participation.revealed.is_some() as u32;
+				if let Some(count) = open_commitments.get_mut(&who) {
+					*count += 1;
+				}
+			}
+			ensure!(record.commits == commits, "a job's commit count is wrong");
+			ensure!(record.reveals == reveals, "a job's reveal count is wrong");
+		}
+		for (who, count) in open_commitments {
+			let scorer = Scorers::<T>::get(&who).ok_or("scorer vanished")?;
+			ensure!(scorer.open_commitments == count, "a scorer's open commitment count is wrong");
+		}
+		Ok(())
+	}
+}
+
+/// How a participant's reveal (or its absence) compares with the outcome.
+fn assess(revealed: Option<Verdict>, outcome: &JobOutcome) -> Assessment {
+	match (revealed, outcome) {
+		(None, _) => Assessment::MissedReveal,
+		(Some(Verdict::Scored(score)), JobOutcome::Scored(median)) => {
+			Assessment::Scored { deviation: score.abs_diff(*median) }
+		},
+		(Some(Verdict::Invalid(_)), JobOutcome::Invalid(_)) => Assessment::Agreed,
+		(Some(_), _) => Assessment::Disagreed,
+	}
+}
+
+/// A dispatch error as the invalid transaction the pool reports.
+fn invalid<T: Config>(error: Error<T>) -> TransactionValidityError {
+	let code = match error {
+		Error::<T>::NotScorer => return InvalidTransaction::BadSigner.into(),
+		Error::<T>::CommitWindowClosed |
+		Error::<T>::RevealTooLate |
+		Error::<T>::AlreadyCommitted |
+		Error::<T>::AlreadyRevealed |
+		Error::<T>::UnknownJob => return InvalidTransaction::Stale.into(),
+		Error::<T>::RevealTooEarly => return InvalidTransaction::Future.into(),
+		Error::<T>::CommitmentMismatch => 1,
+		Error::<T>::NoCommitment => 2,
+		_ => 0,
+	};
+	InvalidTransaction::Custom(code).into()
+}
+
+impl<T: Config> ScoreJobs for Pallet<T> {
+	fn create_job(spec: JobSpec) -> Result<JobId, DispatchError> {
+		ensure!(
+			spec.model.check().is_ok() && spec.golden.check().is_ok(),
+			Error::<T>::BadArtifact
+		);
+		let job = NextJobId::<T>::get();
+		OpenJobs::<T>::try_mutate(|open| open.try_push(job))
+			.map_err(|_| Error::<T>::TooManyOpenJobs)?;
+		NextJobId::<T>::put(job.saturating_add(1));
+		let created = frame_system::Pallet::<T>::block_number();
+		let commit_end = created.saturating_add(T::CommitWindow::get());
+		let reveal_end = commit_end.saturating_add(T::RevealWindow::get());
+		let subject = spec.subject;
+		Jobs::<T>::insert(
+			job,
+			Job { spec, created, commit_end, reveal_end, commits: 0, reveals: 0 },
+		);
+		Self::deposit_event(Event::JobCreated { job, subject, commit_end, reveal_end });
+		Ok(job)
+	}
+
+	fn create_job_weight() -> Weight {
+		T::WeightInfo::create_job()
+	}
+}

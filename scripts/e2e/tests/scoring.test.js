@@ -1,0 +1,126 @@
+// Validator scoring end to end: a dev node whose validator (Alice) has her scoring key from `--dev`, a
+// loopback HTTP server serving the fixtures, and polkadot.js driving the chain. A model with an
+// evaluation plan gets two versions: one whose file matches its digest, one whose file does not. Within
+// a bounded number of blocks the offchain worker has fetched, verified and evaluated both, committed and
+// revealed, and the chain has concluded: the first is `Validated` with exactly the score onnxruntime
+// computes, the second `Rejected` for a digest mismatch.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import { u8aToHex } from '@polkadot/util';
+
+import { artifactOf, reference, serveFixtures } from '../lib/artifacts.js';
+import { connect, devAccounts, sendAndInclude } from '../lib/chain.js';
+import { startNode } from '../lib/node.js';
+
+describe('validator scoring', () => {
+  let node;
+  let api;
+  let server;
+  let alice;
+
+  before(async () => {
+    server = await serveFixtures();
+    node = await startNode({ chain: 'dev' });
+    api = await connect(node.wsUrl);
+    ({ alice } = devAccounts());
+  });
+
+  after(async () => {
+    if (api) await api.disconnect();
+    if (node) await node.stop();
+    if (server) await server.close();
+  });
+
+  function eventData(events, section, method) {
+    const found = events.find(({ event }) => event.section === section && event.method === method);
+    assert.ok(found, `${section}.${method} emitted`);
+    return found.event.data;
+  }
+
+  test('a published version is scored by the validators and validated or rejected', async () => {
+    // Alice is a scorer from genesis, her stake held.
+    const scorer = (await api.query.scoring.scorers(alice.address)).unwrap();
+    assert.equal(scorer.key.toHex(), u8aToHex(alice.publicKey));
+
+    // The golden dataset, a model scored on it by accuracy, and its evaluation plan.
+    const golden = artifactOf(
+      'digits_golden.safetensors', server.url('/files/digits_golden.safetensors'), 'Safetensors',
+    );
+    const datasetEvents = (await sendAndInclude(
+      api, api.tx.modelRegistry.registerDataset(golden, 540, 'BSD-3-Clause', null), alice,
+    )).events;
+    const goldenId = eventData(datasetEvents, 'modelRegistry', 'DatasetRegistered').dataset.toNumber();
+    const modelEvents = (await sendAndInclude(api, api.tx.modelRegistry.registerModel(
+      'digits-mlp', 'Classification', 'Apache-2.0', 'https://models.example.org/digits/card.md',
+      ['vision'], { AtLeast: 900_000_000 },
+    ), alice)).events;
+    const modelId = eventData(modelEvents, 'modelRegistry', 'ModelRegistered').model.toNumber();
+    await sendAndInclude(
+      api, api.tx.modelRegistry.setEvaluationPlan(modelId, { golden: goldenId, metric: 'Accuracy' }), alice,
+    );
+
+    // Two versions: the honest model, and one whose file is not the one its digest pins.
+    const publish = async (artifact) => {
+      const { events } = await sendAndInclude(api, api.tx.modelRegistry.publishVersion(
+        modelId, artifact, 'Initial', [], null, [], [],
+      ), alice);
+      const requested = eventData(events, 'modelRegistry', 'EvaluationRequested');
+      return { version: requested.version.toNumber(), job: requested.job.toNumber() };
+    };
+    const honest = await publish(
+      artifactOf('digits_mlp.onnx', server.url('/files/digits_mlp.onnx'), 'Onnx'),
+    );
+    // The tampered version pins a digest no file on the server has (validators cache files by digest, so
+    // it must not be one they already hold): its URI serves other bytes of the right size.
+    const served = artifactOf('digits_mlp_poisoned.onnx', server.url('/files/digits_mlp_poisoned.onnx'), 'Onnx');
+    const tampered = await publish({ ...served, digest: '0x' + 'ab'.repeat(32) });
+
+    // Commit window 10 blocks, reveal window 5, concluded on the next block: wait at most 30 blocks.
+    const start = (await api.rpc.chain.getHeader()).number.toNumber();
+    const statusOf = async (version) => (await api.query.modelRegistry.versions(version)).unwrap().status;
+    let honestStatus;
+    let tamperedStatus;
+    await new Promise((resolve, reject) => {
+      let unsub = null;
+      const check = async (header) => {
+        honestStatus = await statusOf(honest.version);
+        tamperedStatus = await statusOf(tampered.version);
+        if (!honestStatus.isCandidate && !tamperedStatus.isCandidate) {
+          if (unsub) unsub();
+          resolve();
+        } else if (header.number.toNumber() > start + 30) {
+          if (unsub) unsub();
+          reject(new Error(`still candidates 30 blocks later:\n${node.logs().slice(-4000)}`));
+        }
+      };
+      api.rpc.chain.subscribeNewHeads((header) => { check(header).catch(reject); })
+        .then((u) => { unsub = u; });
+    });
+
+    const expected = BigInt(reference().digits_mlp.accuracy.ppb);
+    assert.ok(honestStatus.isValidated, `honest version: ${honestStatus.toString()}`);
+    assert.equal(honestStatus.asValidated.score.toBigInt(), expected);
+    assert.ok(tamperedStatus.isRejected, `tampered version: ${tamperedStatus.toString()}`);
+    assert.ok(tamperedStatus.asRejected.reason.isDigestMismatch);
+
+    // The jobs' results: Alice committed and revealed on each.
+    for (const { job } of [honest, tampered]) {
+      const result = (await api.query.scoring.results(job)).unwrap();
+      assert.equal(result.commits.toNumber(), 1);
+      assert.equal(result.reveals.toNumber(), 1);
+    }
+    const honestResult = (await api.query.scoring.results(honest.job)).unwrap();
+    assert.equal(honestResult.outcome.asScored.toBigInt(), expected);
+    const participation = (await api.query.scoring.participations(honest.job, alice.address)).unwrap();
+    assert.ok(participation.assessment.unwrap().isScored);
+    assert.equal(participation.assessment.unwrap().asScored.deviation.toNumber(), 0);
+  });
+
+  test('commits from an account that is not a scorer never reach a block', async () => {
+    const { bob } = devAccounts();
+    // A signed commit: refused at dispatch, as commits are authorized by a scoring key, not signed.
+    const tx = api.tx.scoring.commitScore(0, '0x' + '11'.repeat(32), u8aToHex(bob.publicKey), '0x' + '22'.repeat(64));
+    await assert.rejects(sendAndInclude(api, tx, bob), /BadOrigin|Invalid|1010/);
+  });
+});
