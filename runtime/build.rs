@@ -6,7 +6,8 @@ fn point_wasm_builder_at_workspace() {
 	if std::env::var_os("WASM_BUILD_WORKSPACE_HINT").is_none() {
 		// Read when the script runs (not when it is compiled): a build script compiled for another
 		// checkout of the same sources must still point at this one.
-		let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+		let manifest_dir =
+			std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
 		let workspace = std::path::Path::new(&manifest_dir).join("..");
 		std::env::set_var("WASM_BUILD_WORKSPACE_HINT", workspace);
 	}

@@ -20,10 +20,8 @@ use modelchain_primitives::host::{Evaluator, EvaluatorExt};
 /// runtime imports even where only offchain workers call it). Every executor that runs the runtime (the
 /// service, the benchmark CLI) uses this one list.
 #[cfg(not(feature = "runtime-benchmarks"))]
-pub type HostFunctions = (
-	sp_io::SubstrateHostFunctions,
-	modelchain_primitives::host::model_evaluation::HostFunctions,
-);
+pub type HostFunctions =
+	(sp_io::SubstrateHostFunctions, modelchain_primitives::host::model_evaluation::HostFunctions);
 /// The host functions the runtime may call, plus the benchmarking ones.
 #[cfg(feature = "runtime-benchmarks")]
 pub type HostFunctions = (
@@ -214,10 +212,9 @@ pub fn new_full<
 	// Validators score models: their offchain workers reach this evaluator through the
 	// `model_evaluation` host function. Other nodes run none, and their workers skip scoring.
 	let evaluator: Option<Arc<dyn Evaluator>> = if config.role.is_authority() {
-		let cache_dir = scoring
-			.scoring_cache
-			.clone()
-			.unwrap_or_else(|| config.base_path.config_dir(config.chain_spec.id()).join("scoring-cache"));
+		let cache_dir = scoring.scoring_cache.clone().unwrap_or_else(|| {
+			config.base_path.config_dir(config.chain_spec.id()).join("scoring-cache")
+		});
 		let service = EvaluationService::start(ServiceConfig {
 			ipfs_gateway: scoring.ipfs_gateway.clone(),
 			cache_dir,

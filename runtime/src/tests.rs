@@ -3,9 +3,8 @@
 
 use crate::{
 	genesis_config_presets::{ENDOWMENT, GENESIS_SCORER_STAKE},
-	AccountId, Balance, Balances, Block, Executive, Header,
-	Runtime, RuntimeCall, RuntimeEvent, SignedPayload, System, TransactionPayment, TxExtension,
-	UncheckedExtrinsic, UNIT, WASM_BINARY,
+	AccountId, Balance, Balances, Block, Executive, Header, Runtime, RuntimeCall, RuntimeEvent,
+	SignedPayload, System, TransactionPayment, TxExtension, UncheckedExtrinsic, UNIT, WASM_BINARY,
 };
 use codec::Encode;
 use frame_support::traits::{fungible::Inspect, IntegrityTest, OnGenesis};
@@ -66,7 +65,10 @@ fn every_preset_builds_and_passes_integrity_tests() {
 				.count() as Balance;
 			// Every authority is a scorer, its stake held.
 			assert_eq!(pallet_scoring::Scorers::<Runtime>::count() as usize, authorities);
-			assert_eq!(free(&Sr25519Keyring::Alice.to_account_id()), ENDOWMENT - GENESIS_SCORER_STAKE);
+			assert_eq!(
+				free(&Sr25519Keyring::Alice.to_account_id()),
+				ENDOWMENT - GENESIS_SCORER_STAKE
+			);
 			assert_eq!(pallet_balances::TotalIssuance::<Runtime>::get(), endowed * ENDOWMENT);
 		});
 	}
@@ -204,10 +206,7 @@ fn a_transfer_with_a_bad_signature_is_refused() {
 			_ => unreachable!("signed() builds signed extrinsics"),
 		};
 		assert!(Executive::apply_extrinsic(forged).is_err());
-		assert_eq!(
-			free(&Sr25519Keyring::Alice.to_account_id()),
-			ENDOWMENT - GENESIS_SCORER_STAKE
-		);
+		assert_eq!(free(&Sr25519Keyring::Alice.to_account_id()), ENDOWMENT - GENESIS_SCORER_STAKE);
 	});
 }
 

@@ -79,8 +79,12 @@ impl core::fmt::Display for FetchError {
 		match self {
 			Self::Status(code) => write!(f, "HTTP status {code}"),
 			Self::Timeout => write!(f, "timed out"),
-			Self::TooLarge { limit, actual } => write!(f, "too large: {actual} bytes, limit {limit}"),
-			Self::Oversized { expected } => write!(f, "server sent more than the {expected} bytes recorded"),
+			Self::TooLarge { limit, actual } => {
+				write!(f, "too large: {actual} bytes, limit {limit}")
+			},
+			Self::Oversized { expected } => {
+				write!(f, "server sent more than the {expected} bytes recorded")
+			},
 			Self::Unresolvable(e) => write!(f, "cannot fetch: {e}"),
 			Self::Network(e) => write!(f, "network error: {e}"),
 			Self::Mismatch(e) => write!(f, "{e}"),
@@ -142,7 +146,10 @@ impl EvaluationService {
 	}
 
 	/// Fetches and evaluates `request` now, on the calling thread (for tools and tests).
-	pub fn evaluate_now(config: &ServiceConfig, request: &EvaluationRequest) -> std::io::Result<Verdict> {
+	pub fn evaluate_now(
+		config: &ServiceConfig,
+		request: &EvaluationRequest,
+	) -> std::io::Result<Verdict> {
 		std::fs::create_dir_all(&config.cache_dir)?;
 		Ok(Fetcher::new(config.clone())?.run(request).0)
 	}
@@ -180,7 +187,10 @@ impl Evaluator for EvaluationService {
 	}
 }
 
-type HttpClient = Client<hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>, Empty<Bytes>>;
+type HttpClient = Client<
+	hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
+	Empty<Bytes>,
+>;
 
 /// Downloads, verifies, caches and evaluates; lives on the worker thread.
 struct Fetcher {
@@ -238,7 +248,9 @@ impl Fetcher {
 			Err(e) => {
 				log::info!(target: "scoring", "model {}: {e}", uri(&request.model));
 				let fault = match e {
-					FetchError::Mismatch(_) | FetchError::Oversized { .. } => ArtifactFault::DigestMismatch,
+					FetchError::Mismatch(_) | FetchError::Oversized { .. } => {
+						ArtifactFault::DigestMismatch
+					},
 					_ => ArtifactFault::Unavailable,
 				};
 				return (Verdict::Invalid(fault), e.is_transient());
@@ -283,7 +295,10 @@ impl Fetcher {
 		verify_artifact(&bytes, &artifact.digest, artifact.size).map_err(FetchError::Mismatch)?;
 		// Write then rename, so a crash never leaves a partial file under the digest's name.
 		let partial = cached.with_extension("partial");
-		if std::fs::write(&partial, &bytes).and_then(|_| std::fs::rename(&partial, &cached)).is_err() {
+		if std::fs::write(&partial, &bytes)
+			.and_then(|_| std::fs::rename(&partial, &cached))
+			.is_err()
+		{
 			log::warn!(target: "scoring", "cannot cache {}", cached.display());
 		}
 		Ok(bytes)
@@ -291,7 +306,8 @@ impl Fetcher {
 
 	/// The HTTP URL to fetch an artifact URI from.
 	fn resolve(&self, uri: &[u8]) -> Result<String, FetchError> {
-		let uri = core::str::from_utf8(uri).map_err(|_| FetchError::Unresolvable("not UTF-8".into()))?;
+		let uri =
+			core::str::from_utf8(uri).map_err(|_| FetchError::Unresolvable("not UTF-8".into()))?;
 		if let Some(path) = uri.strip_prefix("ipfs://") {
 			let gateway = self.config.ipfs_gateway.as_deref().ok_or_else(|| {
 				FetchError::Unresolvable("no IPFS gateway configured (--ipfs-gateway)".into())
@@ -311,8 +327,11 @@ impl Fetcher {
 				.header(hyper::header::USER_AGENT, "modelchain-node")
 				.body(Empty::<Bytes>::new())
 				.map_err(|e| FetchError::Unresolvable(e.to_string()))?;
-			let response =
-				self.client.request(request).await.map_err(|e| FetchError::Network(e.to_string()))?;
+			let response = self
+				.client
+				.request(request)
+				.await
+				.map_err(|e| FetchError::Network(e.to_string()))?;
 			let status = response.status();
 			if status.is_redirection() {
 				let location = response
@@ -359,9 +378,13 @@ fn redirect_target(from: &str, location: &str) -> Result<String, FetchError> {
 /// The fault a validator reports for an evaluation error.
 pub fn fault_of(error: &EvalError) -> ArtifactFault {
 	match error {
-		EvalError::DigestMismatch { .. } | EvalError::SizeMismatch { .. } => ArtifactFault::DigestMismatch,
+		EvalError::DigestMismatch { .. } | EvalError::SizeMismatch { .. } => {
+			ArtifactFault::DigestMismatch
+		},
 		EvalError::TooLarge { .. } => ArtifactFault::Unavailable,
-		EvalError::MalformedModel(_) | EvalError::UnsupportedOperator(_) => ArtifactFault::InvalidModel,
+		EvalError::MalformedModel(_) | EvalError::UnsupportedOperator(_) => {
+			ArtifactFault::InvalidModel
+		},
 		EvalError::ShapeMismatch(_) => ArtifactFault::ShapeMismatch,
 		EvalError::NonFiniteOutput => ArtifactFault::NonFiniteOutput,
 		EvalError::BadDataset(_) | EvalError::BadMetric(_) => ArtifactFault::GoldenSetUnusable,

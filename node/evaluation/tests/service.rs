@@ -125,7 +125,8 @@ fn polling_answers_pending_then_the_verdict_without_blocking() {
 	let server = Server::start(fixtures());
 	let (config, _dir) = config(None);
 	let service = EvaluationService::start(config).unwrap();
-	let request = digits_request(&server, "/files/digits_mlp_poisoned.onnx", "digits_mlp_poisoned.onnx");
+	let request =
+		digits_request(&server, "/files/digits_mlp_poisoned.onnx", "digits_mlp_poisoned.onnx");
 	assert_eq!(service.poll(&request), EvaluationPoll::Pending);
 	let expected = Verdict::Scored(reference_ppb("digits_mlp_poisoned", "accuracy"));
 	assert_eq!(poll_until_done(&service, &request), expected);
@@ -166,10 +167,11 @@ fn ipfs_uris_resolve_through_the_configured_gateway() {
 	let server = Server::start(fixtures());
 	let (config, _dir) = config(Some(format!("{}/", server.base)));
 	let mut request = digits_request(&server, "/files/digits_mlp.onnx", "digits_mlp.onnx");
-	request.model.uri = b"ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi/digits_mlp.onnx"
-		.to_vec()
-		.try_into()
-		.unwrap();
+	request.model.uri =
+		b"ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi/digits_mlp.onnx"
+			.to_vec()
+			.try_into()
+			.unwrap();
 	assert_eq!(
 		evaluate_now(&config, &request),
 		Verdict::Scored(reference_ppb("digits_mlp", "accuracy"))
@@ -205,7 +207,8 @@ fn a_file_that_does_not_match_its_digest_is_a_digest_mismatch() {
 	let (config, _dir) = config(None);
 	// The URI serves the poisoned model, the digest is the honest one's.
 	let mut request = digits_request(&server, "/files/digits_mlp.onnx", "digits_mlp.onnx");
-	request.model.uri = server.url("/files/digits_mlp_poisoned.onnx").into_bytes().try_into().unwrap();
+	request.model.uri =
+		server.url("/files/digits_mlp_poisoned.onnx").into_bytes().try_into().unwrap();
 	assert_eq!(evaluate_now(&config, &request), Verdict::Invalid(ArtifactFault::DigestMismatch));
 	// More bytes than recorded: the download stops at the recorded size.
 	let request = digits_request(&server, "/padded/digits_mlp.onnx", "digits_mlp.onnx");
@@ -268,8 +271,11 @@ fn an_unusable_golden_set_is_not_the_models_fault() {
 	let (config, _dir) = config(None);
 	for fixture in ["bad_dataset_garbage.safetensors", "bad_dataset_no_labels.safetensors"] {
 		let mut request = digits_request(&server, "/files/digits_mlp.onnx", "digits_mlp.onnx");
-		request.golden =
-			artifact(server.url(&format!("/files/{fixture}")), fixture, ArtifactFormat::Safetensors);
+		request.golden = artifact(
+			server.url(&format!("/files/{fixture}")),
+			fixture,
+			ArtifactFormat::Safetensors,
+		);
 		assert_eq!(
 			evaluate_now(&config, &request),
 			Verdict::Invalid(ArtifactFault::GoldenSetUnusable),

@@ -11,9 +11,9 @@ use frame_support::{
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use modelchain_primitives::{
-	check_uri, Artifact, ArtifactError, ArtifactFormat, ContentDigest, DatasetId, DatasetView, JobId,
-	JobOutcome, JobSpec, JobSubject, ModelId, ModelRegistry, RejectionReason, Score, ScoreConsumer,
-	ScoreJobs, Uri, VersionId, VersionStatus, VersionView,
+	check_uri, Artifact, ArtifactError, ArtifactFormat, ContentDigest, DatasetId, DatasetView,
+	JobId, JobOutcome, JobSpec, JobSubject, ModelId, ModelRegistry, RejectionReason, Score,
+	ScoreConsumer, ScoreJobs, Uri, VersionId, VersionStatus, VersionView,
 };
 use sp_runtime::{
 	traits::{CheckedAdd, Saturating, Zero},
@@ -479,7 +479,10 @@ impl<T: Config> Pallet<T> {
 		let mut model = Self::owned_model(&who, id)?;
 		if let Some(plan) = &plan {
 			let golden = Datasets::<T>::get(plan.golden).ok_or(Error::<T>::UnknownDataset)?;
-			ensure!(golden.artifact.format == ArtifactFormat::Safetensors, Error::<T>::NotGoldenDataset);
+			ensure!(
+				golden.artifact.format == ArtifactFormat::Safetensors,
+				Error::<T>::NotGoldenDataset
+			);
 			Self::check_direction(plan, &model.threshold)?;
 			Datasets::<T>::mutate(plan.golden, |d| {
 				if let Some(d) = d {

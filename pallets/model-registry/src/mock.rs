@@ -1,10 +1,10 @@
 //! A test runtime: System, Balances and the registry, with Root as every privileged origin.
 
 use crate as pallet_model_registry;
-use frame_support::{derive_impl, parameter_types, traits::ConstU32};
-use frame_system::EnsureRoot;
 use core::cell::{Cell, RefCell};
 use frame_support::weights::Weight;
+use frame_support::{derive_impl, parameter_types, traits::ConstU32};
+use frame_system::EnsureRoot;
 use modelchain_primitives::{JobId, JobSpec, ScoreJobs};
 use sp_runtime::{BuildStorage, DispatchError};
 

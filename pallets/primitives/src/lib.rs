@@ -22,8 +22,8 @@ pub mod host;
 pub mod scoring;
 
 pub use scoring::{
-	ArtifactFault, EvaluationPoll, EvaluationRequest, JobId, JobOutcome, JobSpec, JobSubject, Metric,
-	ScoreConsumer, ScoreJobs, Verdict,
+	ArtifactFault, EvaluationPoll, EvaluationRequest, JobId, JobOutcome, JobSpec, JobSubject,
+	Metric, ScoreConsumer, ScoreJobs, Verdict,
 };
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
@@ -173,9 +173,9 @@ impl From<ArtifactFault> for RejectionReason {
 		match fault {
 			ArtifactFault::DigestMismatch => Self::DigestMismatch,
 			ArtifactFault::Unavailable => Self::Unavailable,
-			ArtifactFault::InvalidModel |
-			ArtifactFault::ShapeMismatch |
-			ArtifactFault::NonFiniteOutput => Self::InvalidModel,
+			ArtifactFault::InvalidModel
+			| ArtifactFault::ShapeMismatch
+			| ArtifactFault::NonFiniteOutput => Self::InvalidModel,
 			ArtifactFault::GoldenSetUnusable => Self::GoldenSetUnusable,
 		}
 	}

@@ -63,7 +63,13 @@ fn commit_of<T: Config>(job: JobId, key: &ScorerId) -> Call<T> {
 fn reveal_of<T: Config>(job: JobId, key: &ScorerId) -> Call<T> {
 	let signature =
 		key.sign(&reveal_payload(job, &Verdict::Scored(1), &SALT)).expect("key in keystore");
-	Call::reveal_score { job, verdict: Verdict::Scored(1), salt: SALT, scorer: key.clone(), signature }
+	Call::reveal_score {
+		job,
+		verdict: Verdict::Scored(1),
+		salt: SALT,
+		scorer: key.clone(),
+		signature,
+	}
 }
 
 fn to_reveal_window<T: Config>(job: JobId) {
@@ -112,7 +118,9 @@ mod benchmarks {
 		Pallet::<T>::do_commit(job, commitment(job, &key, &Verdict::Scored(1), &SALT), key.clone())
 			.expect("commits");
 		to_reveal_window::<T>(job);
-		let Call::reveal_score { signature, .. } = reveal_of::<T>(job, &key) else { unreachable!() };
+		let Call::reveal_score { signature, .. } = reveal_of::<T>(job, &key) else {
+			unreachable!()
+		};
 		#[extrinsic_call]
 		_(RawOrigin::Authorized, job, Verdict::Scored(1), SALT, key, signature);
 		assert!(Participations::<T>::get(job, &who).expect("committed").revealed.is_some());
@@ -155,13 +163,18 @@ mod benchmarks {
 		// Room for `c` scorers: the chain spec's genesis scorers leave.
 		let genesis: alloc::vec::Vec<_> = Scorers::<T>::iter_keys().collect();
 		for who in genesis {
-			Pallet::<T>::do_unregister_scorer(who).expect("genesis scorers have no open commitments");
+			Pallet::<T>::do_unregister_scorer(who)
+				.expect("genesis scorers have no open commitments");
 		}
 		let job = job::<T>();
 		let keys: alloc::vec::Vec<_> = (0..c).map(|i| scorer::<T>(i).1).collect();
 		for key in &keys {
-			Pallet::<T>::do_commit(job, commitment(job, key, &Verdict::Scored(1), &SALT), key.clone())
-				.expect("commits");
+			Pallet::<T>::do_commit(
+				job,
+				commitment(job, key, &Verdict::Scored(1), &SALT),
+				key.clone(),
+			)
+			.expect("commits");
 		}
 		to_reveal_window::<T>(job);
 		for key in keys {

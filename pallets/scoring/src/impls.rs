@@ -166,7 +166,10 @@ impl<T: Config> Pallet<T> {
 			return Err(InvalidTransaction::BadProof.into());
 		}
 		let now = frame_system::Pallet::<T>::block_number();
-		Ok((Self::validity(b"commit", *job, scorer, record.commit_end.saturating_sub(now)), Weight::zero()))
+		Ok((
+			Self::validity(b"commit", *job, scorer, record.commit_end.saturating_sub(now)),
+			Weight::zero(),
+		))
 	}
 
 	/// Pool validation of [`Pallet::reveal_score`].
@@ -183,7 +186,10 @@ impl<T: Config> Pallet<T> {
 			return Err(InvalidTransaction::BadProof.into());
 		}
 		let now = frame_system::Pallet::<T>::block_number();
-		Ok((Self::validity(b"reveal", *job, scorer, record.reveal_end.saturating_sub(now)), Weight::zero()))
+		Ok((
+			Self::validity(b"reveal", *job, scorer, record.reveal_end.saturating_sub(now)),
+			Weight::zero(),
+		))
 	}
 
 	/// One transaction per job, phase and key; valid until the window closes.
@@ -292,12 +298,7 @@ impl<T: Config> Pallet<T> {
 				revealed_stake,
 			},
 		);
-		Self::deposit_event(Event::JobConcluded {
-			job,
-			subject,
-			outcome,
-			reveals: record.reveals,
-		});
+		Self::deposit_event(Event::JobConcluded { job, subject, outcome, reveals: record.reveals });
 		let consumed = T::Consumer::job_concluded(job, subject, outcome);
 		T::WeightInfo::conclude_job(record.commits).saturating_add(consumed)
 	}
@@ -375,11 +376,11 @@ fn assess(revealed: Option<Verdict>, outcome: &JobOutcome) -> Assessment {
 fn invalid<T: Config>(error: Error<T>) -> TransactionValidityError {
 	let code = match error {
 		Error::<T>::NotScorer => return InvalidTransaction::BadSigner.into(),
-		Error::<T>::CommitWindowClosed |
-		Error::<T>::RevealTooLate |
-		Error::<T>::AlreadyCommitted |
-		Error::<T>::AlreadyRevealed |
-		Error::<T>::UnknownJob => return InvalidTransaction::Stale.into(),
+		Error::<T>::CommitWindowClosed
+		| Error::<T>::RevealTooLate
+		| Error::<T>::AlreadyCommitted
+		| Error::<T>::AlreadyRevealed
+		| Error::<T>::UnknownJob => return InvalidTransaction::Stale.into(),
 		Error::<T>::RevealTooEarly => return InvalidTransaction::Future.into(),
 		Error::<T>::CommitmentMismatch => 1,
 		Error::<T>::NoCommitment => 2,
@@ -390,10 +391,7 @@ fn invalid<T: Config>(error: Error<T>) -> TransactionValidityError {
 
 impl<T: Config> ScoreJobs for Pallet<T> {
 	fn create_job(spec: JobSpec) -> Result<JobId, DispatchError> {
-		ensure!(
-			spec.model.check().is_ok() && spec.golden.check().is_ok(),
-			Error::<T>::BadArtifact
-		);
+		ensure!(spec.model.check().is_ok() && spec.golden.check().is_ok(), Error::<T>::BadArtifact);
 		let job = NextJobId::<T>::get();
 		OpenJobs::<T>::try_mutate(|open| open.try_push(job))
 			.map_err(|_| Error::<T>::TooManyOpenJobs)?;

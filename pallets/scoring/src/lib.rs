@@ -190,14 +190,8 @@ pub mod pallet {
 
 	/// Each scorer's commitment, reveal and assessment in each job.
 	#[pallet::storage]
-	pub type Participations<T: Config> = StorageDoubleMap<
-		_,
-		Twox64Concat,
-		JobId,
-		Blake2_128Concat,
-		T::AccountId,
-		Participation<T>,
-	>;
+	pub type Participations<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, JobId, Blake2_128Concat, T::AccountId, Participation<T>>;
 
 	/// Concluded jobs.
 	#[pallet::storage]
@@ -295,7 +289,10 @@ pub mod pallet {
 		}
 
 		fn integrity_test() {
-			assert!(!T::MinScorerStake::get().is_zero(), "stake weighs verdicts: MinScorerStake ≥ 1");
+			assert!(
+				!T::MinScorerStake::get().is_zero(),
+				"stake weighs verdicts: MinScorerStake ≥ 1"
+			);
 			assert!(!T::CommitWindow::get().is_zero(), "CommitWindow must be at least one block");
 			assert!(!T::RevealWindow::get().is_zero(), "RevealWindow must be at least one block");
 			assert!(T::MaxConcludePerBlock::get() > 0, "MaxConcludePerBlock must be at least 1");

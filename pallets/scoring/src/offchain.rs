@@ -87,7 +87,8 @@ fn work_on<T: Config>(
 	let participation = Participations::<T>::get(job, &account);
 	let storage_key = local_key(key, job);
 	let storage = StorageValueRef::persistent(&storage_key);
-	let local = storage.get::<LocalScore<BlockNumberFor<T>>>().map_err(|_| "corrupt local record")?;
+	let local =
+		storage.get::<LocalScore<BlockNumberFor<T>>>().map_err(|_| "corrupt local record")?;
 	let resubmit = |at: Option<BlockNumberFor<T>>| {
 		at.map_or(true, |at| now >= at.saturating_add(RESUBMIT_AFTER.into()))
 	};
@@ -151,9 +152,11 @@ fn evaluate<T: Config>(
 	match model_evaluation::poll(request) {
 		EvaluationPoll::Unsupported => Err("this node runs no evaluator"),
 		EvaluationPoll::Pending => Ok(None),
-		EvaluationPoll::Done(verdict @ Verdict::Invalid(
-			ArtifactFault::Unavailable | ArtifactFault::GoldenSetUnusable,
-		)) => {
+		EvaluationPoll::Done(
+			verdict @ Verdict::Invalid(
+				ArtifactFault::Unavailable | ArtifactFault::GoldenSetUnusable,
+			),
+		) => {
 			// Perhaps temporary: commit it only in the last third of the commit window.
 			let window = T::CommitWindow::get();
 			let last_third = record.commit_end.saturating_sub(window / 3u32.into());
@@ -164,6 +167,7 @@ fn evaluate<T: Config>(
 }
 
 fn submit<T: Config>(call: Call<T>) -> Result<(), &'static str> {
-	let xt = <T as CreateAuthorizedTransaction<Call<T>>>::create_authorized_transaction(call.into());
+	let xt =
+		<T as CreateAuthorizedTransaction<Call<T>>>::create_authorized_transaction(call.into());
 	SubmitTransaction::<T, Call<T>>::submit_transaction(xt).map_err(|_| "the pool refused it")
 }

@@ -36,10 +36,7 @@ fn the_owner_sets_a_plan_that_references_its_golden_dataset() {
 		let (model, golden) = model_with_plan(ALICE);
 		assert_eq!(Models::<Test>::get(model).unwrap().evaluation, plan(golden));
 		assert_eq!(references(golden), 1);
-		assert_eq!(
-			last_event(),
-			Event::EvaluationPlanSet { model, plan: plan(golden) }.into()
-		);
+		assert_eq!(last_event(), Event::EvaluationPlanSet { model, plan: plan(golden) }.into());
 		// The golden dataset cannot be removed while the plan names it.
 		assert_noop!(
 			Registry::remove_dataset(RuntimeOrigin::signed(CHARLIE), golden),
@@ -223,7 +220,11 @@ fn requesting_an_evaluation_needs_a_plan_a_candidate_and_a_stakeholder() {
 			Error::<Test>::NoEvaluationPlan
 		);
 		let golden = register_dataset(CHARLIE);
-		assert_ok!(Registry::set_evaluation_plan(RuntimeOrigin::signed(ALICE), model, plan(golden)));
+		assert_ok!(Registry::set_evaluation_plan(
+			RuntimeOrigin::signed(ALICE),
+			model,
+			plan(golden)
+		));
 		assert_noop!(
 			Registry::request_evaluation(RuntimeOrigin::signed(BOB), version),
 			Error::<Test>::NotOwner

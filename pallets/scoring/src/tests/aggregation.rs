@@ -103,7 +103,8 @@ fn a_job_concludes_after_its_reveal_window_with_every_participant_assessed() {
 		let outcome = JobOutcome::Scored(900);
 		assert_eq!(concluded(), vec![(job, JobSubject::Version(7), outcome)]);
 		System::assert_last_event(
-			Event::JobConcluded { job, subject: JobSubject::Version(7), outcome, reveals: 3 }.into(),
+			Event::JobConcluded { job, subject: JobSubject::Version(7), outcome, reveals: 3 }
+				.into(),
 		);
 		System::assert_has_event(Event::RevealMissed { job, scorer: DAVE }.into());
 		let assessment = |who| Participations::<Test>::get(job, who).unwrap().assessment;
@@ -191,10 +192,7 @@ fn open_jobs_are_bounded() {
 		for version in 0..MAX_OPEN_JOBS as u64 {
 			create_job(version);
 		}
-		assert_noop!(
-			<Scoring as ScoreJobs>::create_job(spec(99)),
-			Error::<Test>::TooManyOpenJobs
-		);
+		assert_noop!(<Scoring as ScoreJobs>::create_job(spec(99)), Error::<Test>::TooManyOpenJobs);
 	});
 }
 

@@ -57,7 +57,8 @@ fn a_commit_needs_the_keys_signature_over_it() {
 		let key = register(ALICE);
 		let job = create_job(1);
 		// Signed by another key.
-		let Call::commit_score { commitment, .. } = commit_call(job, &key, Verdict::Scored(1), SALT)
+		let Call::commit_score { commitment, .. } =
+			commit_call(job, &key, Verdict::Scored(1), SALT)
 		else {
 			unreachable!()
 		};
@@ -99,7 +100,10 @@ fn commits_close_with_the_commit_window() {
 fn a_commit_on_an_unknown_job_is_refused() {
 	ExtBuilder::build_and_execute(|| {
 		let key = register(ALICE);
-		assert_noop!(dispatch(commit_call(42, &key, Verdict::Scored(1), SALT)), Error::<Test>::UnknownJob);
+		assert_noop!(
+			dispatch(commit_call(42, &key, Verdict::Scored(1), SALT)),
+			Error::<Test>::UnknownJob
+		);
 	});
 }
 

@@ -186,10 +186,11 @@ fn the_verdict_and_salt_are_kept_so_a_job_is_evaluated_once() {
 		let job = digits_job_with_scorer(&server, "/files/digits_mlp.onnx", "digits_mlp.onnx");
 		let key = Scorers::<Test>::get(ALICE).unwrap().key;
 		let first = run_worker_until_submitted(&state);
-		let stored = sp_runtime::offchain::storage::StorageValueRef::persistent(&local_key(&key, job))
-			.get::<LocalScore<u64>>()
-			.unwrap()
-			.expect("the verdict and salt are kept");
+		let stored =
+			sp_runtime::offchain::storage::StorageValueRef::persistent(&local_key(&key, job))
+				.get::<LocalScore<u64>>()
+				.unwrap()
+				.expect("the verdict and salt are kept");
 		assert_eq!(stored.committed_at, Some(1));
 		// Not included yet: the next runs do not submit again right away…
 		let hits = server.hits.load(std::sync::atomic::Ordering::SeqCst);

@@ -16,7 +16,9 @@ fn registering_holds_the_stake_and_maps_the_key() {
 		assert_eq!(ScorerAccounts::<Test>::get(&key), Some(ALICE));
 		let scorer = Scorers::<Test>::get(ALICE).unwrap();
 		assert_eq!((scorer.key, scorer.stake, scorer.open_commitments), (key.clone(), 500, 0));
-		System::assert_last_event(Event::ScorerRegistered { scorer: ALICE, key, stake: 500 }.into());
+		System::assert_last_event(
+			Event::ScorerRegistered { scorer: ALICE, key, stake: 500 }.into(),
+		);
 	});
 }
 
@@ -42,8 +44,9 @@ fn the_stake_must_reach_the_minimum_and_be_there() {
 			Scoring::register_scorer(RuntimeOrigin::signed(ALICE), new_key(), MIN_STAKE - 1),
 			Error::<Test>::StakeTooLow
 		);
-		assert!(Scoring::register_scorer(RuntimeOrigin::signed(PAUPER), new_key(), MIN_STAKE)
-			.is_err());
+		assert!(
+			Scoring::register_scorer(RuntimeOrigin::signed(PAUPER), new_key(), MIN_STAKE).is_err()
+		);
 		assert!(!Scorers::<Test>::contains_key(PAUPER));
 		assert_eq!(Balances::free_balance(PAUPER), 50);
 	});
@@ -85,7 +88,10 @@ fn a_scorer_with_open_commitments_cannot_leave() {
 		let key = register(ALICE);
 		let job = create_job(1);
 		assert_ok!(commit(job, &key, Verdict::Scored(5), SALT));
-		assert_noop!(Scoring::unregister_scorer(RuntimeOrigin::signed(ALICE)), Error::<Test>::ScorerBusy);
+		assert_noop!(
+			Scoring::unregister_scorer(RuntimeOrigin::signed(ALICE)),
+			Error::<Test>::ScorerBusy
+		);
 		run_to(conclusion(job));
 		assert_ok!(Scoring::unregister_scorer(RuntimeOrigin::signed(ALICE)));
 	});
@@ -94,7 +100,10 @@ fn a_scorer_with_open_commitments_cannot_leave() {
 #[test]
 fn only_scorers_unregister() {
 	ExtBuilder::build_and_execute(|| {
-		assert_noop!(Scoring::unregister_scorer(RuntimeOrigin::signed(BOB)), Error::<Test>::NotScorer);
+		assert_noop!(
+			Scoring::unregister_scorer(RuntimeOrigin::signed(BOB)),
+			Error::<Test>::NotScorer
+		);
 	});
 }
 
