@@ -236,7 +236,7 @@ impl Fetcher {
 				return (Verdict::Invalid(ArtifactFault::GoldenSetUnusable), e.is_transient());
 			},
 		};
-		let golden = match GoldenSet::from_safetensors(&golden) {
+		let golden = match guarded(|| GoldenSet::from_safetensors(&golden)) {
 			Ok(golden) => golden,
 			Err(e) => {
 				log::warn!(target: "scoring", "golden dataset {}: {e}", uri(&request.golden));
@@ -256,7 +256,7 @@ impl Fetcher {
 				return (Verdict::Invalid(fault), e.is_transient());
 			},
 		};
-		let verdict = match evaluate(&model, &golden, request.metric) {
+		let verdict = match guarded(|| evaluate(&model, &golden, request.metric)) {
 			Ok(evaluation) => Verdict::Scored(evaluation.score),
 			Err(e) => {
 				log::info!(target: "scoring", "model {}: {e}", uri(&request.model));
@@ -375,6 +375,20 @@ fn redirect_target(from: &str, location: &str) -> Result<String, FetchError> {
 	Err(FetchError::Unresolvable(format!("unsupported redirect to {location}")))
 }
 
+/// Runs a parse or an evaluation of untrusted bytes so that a panic in a dependency (tract, safetensors)
+/// on some malformed input becomes an error instead of ending the worker thread, which would leave every
+/// later request pending forever.
+fn guarded<T>(work: impl FnOnce() -> Result<T, EvalError>) -> Result<T, EvalError> {
+	std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|panic| {
+		let what = panic
+			.downcast_ref::<&str>()
+			.map(|s| s.to_string())
+			.or_else(|| panic.downcast_ref::<String>().cloned())
+			.unwrap_or_else(|| "unknown panic".into());
+		Err(EvalError::MalformedModel(format!("the engine panicked: {what}")))
+	})
+}
+
 /// The fault a validator reports for an evaluation error.
 pub fn fault_of(error: &EvalError) -> ArtifactFault {
 	match error {
@@ -393,4 +407,34 @@ pub fn fault_of(error: &EvalError) -> ArtifactFault {
 
 fn uri(artifact: &Artifact) -> String {
 	String::from_utf8_lossy(&artifact.uri).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn a_panic_while_evaluating_is_an_error_not_a_dead_worker() {
+		let result: Result<(), EvalError> = guarded(|| panic!("index out of bounds"));
+		match result {
+			Err(EvalError::MalformedModel(why)) => {
+				assert!(why.contains("index out of bounds"), "{why}")
+			},
+			other => panic!("expected a malformed-model error, got {other:?}"),
+		}
+		assert_eq!(guarded(|| Ok(7)), Ok(7));
+	}
+
+	#[test]
+	fn redirects_resolve_against_the_original_host() {
+		assert_eq!(
+			redirect_target("http://127.0.0.1:8080/ipfs/bafy/model.onnx", "/ipfs/bafy2").unwrap(),
+			"http://127.0.0.1:8080/ipfs/bafy2"
+		);
+		assert_eq!(
+			redirect_target("https://a.example/x", "https://b.example/y").unwrap(),
+			"https://b.example/y"
+		);
+		assert!(redirect_target("https://a.example/x", "relative/path").is_err());
+	}
 }
