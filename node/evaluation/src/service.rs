@@ -109,7 +109,6 @@ enum Entry {
 }
 
 struct Shared {
-	config: ServiceConfig,
 	entries: Mutex<(HashMap<RequestKey, Entry>, VecDeque<RequestKey>)>,
 	queue: mpsc::SyncSender<(RequestKey, EvaluationRequest)>,
 }
@@ -123,14 +122,10 @@ pub struct EvaluationService {
 impl EvaluationService {
 	/// Starts the background worker thread.
 	pub fn start(config: ServiceConfig) -> std::io::Result<Self> {
-		std::fs::create_dir_all(&config.cache_dir)?;
+		let fetcher = Fetcher::new(config)?;
 		let (queue, jobs) = mpsc::sync_channel(MAX_QUEUED);
-		let shared = Arc::new(Shared {
-			config,
-			entries: Mutex::new((HashMap::new(), VecDeque::new())),
-			queue,
-		});
-		let fetcher = Fetcher::new(shared.config.clone())?;
+		let shared =
+			Arc::new(Shared { entries: Mutex::new((HashMap::new(), VecDeque::new())), queue });
 		let weak = Arc::downgrade(&shared);
 		std::thread::Builder::new().name("mdl-evaluation".into()).spawn(move || {
 			// Ends when every `EvaluationService` is dropped (the channel closes).
@@ -150,7 +145,6 @@ impl EvaluationService {
 		config: &ServiceConfig,
 		request: &EvaluationRequest,
 	) -> std::io::Result<Verdict> {
-		std::fs::create_dir_all(&config.cache_dir)?;
 		Ok(Fetcher::new(config.clone())?.run(request).0)
 	}
 }
@@ -201,6 +195,7 @@ struct Fetcher {
 
 impl Fetcher {
 	fn new(config: ServiceConfig) -> std::io::Result<Self> {
+		std::fs::create_dir_all(&config.cache_dir)?;
 		let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
 		let provider = rustls::crypto::ring::default_provider();
 		let builder = match hyper_rustls::HttpsConnectorBuilder::new()
