@@ -10,7 +10,7 @@ bash scripts/setup.sh
 cargo build --locked -p modelchain-node --features runtime-benchmarks
 
 pallets=("$@")
-[ ${#pallets[@]} -gt 0 ] || pallets=(pallet_model_registry pallet_scoring)
+[ ${#pallets[@]} -gt 0 ] || pallets=(pallet_model_registry pallet_scoring pallet_training_rounds)
 for pallet in "${pallets[@]}"; do
   dir="pallets/$(echo "${pallet#pallet_}" | tr _ -)"
   echo "== benchmarking $pallet into $dir/src/weights.rs"

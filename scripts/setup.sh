@@ -52,7 +52,7 @@ if [ ! -x "$venv/bin/python" ] || [ "$(cat "$venv/.modelchain-req-sha256" 2>/dev
   echo "$req_sum" > "$venv/.modelchain-req-sha256"
 fi
 fixtures=scripts/fixtures/out
-fx_sum=$(cat scripts/fixtures/make_fixtures.py scripts/fixtures/requirements.txt | sha256sum | cut -d' ' -f1)
+fx_sum=$(cat scripts/fixtures/make_fixtures.py scripts/fixtures/requirements.txt scripts/aggregate.py | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$fixtures/.modelchain-sha256" 2>/dev/null)" != "$fx_sum" ]; then
   rm -rf "$fixtures"
   "$venv/bin/python" scripts/fixtures/make_fixtures.py "$fixtures"

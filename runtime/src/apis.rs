@@ -17,6 +17,7 @@ use sp_runtime::{
 };
 use sp_version::RuntimeVersion;
 
+use modelchain_primitives::{RoundId, UpdateId};
 use pallet_model_registry::{
 	DatasetDetails, DatasetId, ModelDetails, ModelId, VersionDetails, VersionId,
 };
@@ -24,7 +25,7 @@ use pallet_model_registry::{
 use super::{
 	AccountId, Aura, Balance, Block, BlockNumber, Executive, Grandpa, InherentDataExt,
 	ModelRegistry, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System,
-	TransactionPayment, VERSION,
+	TrainingRounds, TransactionPayment, VERSION,
 };
 
 type FeeDetails = pallet_transaction_payment::FeeDetails<Balance>;
@@ -215,6 +216,19 @@ impl_runtime_apis! {
 		}
 		fn versions(model: ModelId, offset: u32, limit: u32) -> Vec<VersionId> {
 			ModelRegistry::versions_of(model, offset, limit)
+		}
+	}
+
+	impl pallet_training_rounds::runtime_api::TrainingRoundsApi<
+		Block,
+		pallet_training_rounds::RoundOf<Runtime>,
+		pallet_training_rounds::UpdateOf<Runtime>,
+	> for Runtime {
+		fn round(id: RoundId) -> Option<pallet_training_rounds::RoundOf<Runtime>> {
+			pallet_training_rounds::Rounds::<Runtime>::get(id)
+		}
+		fn updates(round: RoundId) -> Vec<(UpdateId, pallet_training_rounds::UpdateOf<Runtime>)> {
+			TrainingRounds::round_with_updates(round).map(|(_, updates)| updates).unwrap_or_default()
 		}
 	}
 

@@ -235,7 +235,9 @@ fn scoring_commit(job: u64, signer: Sr25519Keyring) -> UncheckedExtrinsic {
 
 #[test]
 fn a_scoring_commit_is_a_fee_free_general_transaction_only_the_scoring_key_can_make() {
-	use modelchain_primitives::{Artifact, ArtifactFormat, JobSpec, JobSubject, Metric, ScoreJobs};
+	use modelchain_primitives::{
+		Artifact, ArtifactCheck, ArtifactFormat, JobSpec, JobSubject, Metric, ScoreJobs,
+	};
 	use sp_runtime::transaction_validity::{InvalidTransaction, TransactionValidityError};
 	externalities(genesis_storage("development")).execute_with(|| {
 		frame_system::Pallet::<Runtime>::on_genesis();
@@ -251,6 +253,7 @@ fn a_scoring_commit_is_a_fee_free_general_transaction_only_the_scoring_key_can_m
 			model: artifact(ArtifactFormat::Onnx),
 			golden: artifact(ArtifactFormat::Safetensors),
 			metric: Metric::Accuracy,
+			check: ArtifactCheck::None,
 		})
 		.unwrap();
 		let alice = Sr25519Keyring::Alice.to_account_id();
@@ -266,4 +269,18 @@ fn a_scoring_commit_is_a_fee_free_general_transaction_only_the_scoring_key_can_m
 		assert_eq!(free(&alice), before, "no fee, no nonce");
 		assert_eq!(System::account_nonce(&alice), 0);
 	});
+}
+
+/// A round's published version lists the datasets of all its accepted updates: the registry must take
+/// as many as a round admits.
+#[test]
+fn a_round_result_can_list_every_dataset_its_updates_declare() {
+	use frame_support::traits::Get;
+	let round_max: u32 =
+		<<Runtime as pallet_training_rounds::Config>::MaxRoundDatasets as Get<u32>>::get();
+	let version_max: u32 =
+		<<Runtime as pallet_model_registry::Config>::MaxVersionDatasets as Get<u32>>::get();
+	assert!(round_max <= version_max, "{round_max} > {version_max}");
+	let parts: u32 = <<Runtime as pallet_training_rounds::Config>::MaxUpdates as Get<u32>>::get();
+	assert!(parts <= modelchain_primitives::MAX_AGGREGATE_PARTS);
 }

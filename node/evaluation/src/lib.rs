@@ -27,6 +27,7 @@ pub const PPB: Score = 1_000_000_000;
 /// What to compute on the golden dataset: the same type the chain records in a scoring job.
 pub use modelchain_primitives::Metric;
 
+pub mod aggregate;
 pub mod service;
 pub mod testing;
 
@@ -51,6 +52,12 @@ pub enum EvalError {
 	BadMetric(String),
 	/// The model produced NaN or infinity.
 	NonFiniteOutput,
+	/// The model is not the same ONNX graph as the base it must update.
+	ArchitectureMismatch(String),
+	/// The model's weights are not the aggregate it claims to be.
+	AggregateMismatch(String),
+	/// A model the candidate is checked against (a base, a part of an aggregate) is unusable.
+	BadReference(String),
 }
 
 impl fmt::Display for EvalError {
@@ -71,6 +78,9 @@ impl fmt::Display for EvalError {
 			Self::BadDataset(e) => write!(f, "bad dataset: {e}"),
 			Self::BadMetric(e) => write!(f, "bad metric: {e}"),
 			Self::NonFiniteOutput => write!(f, "the model produced NaN or infinity"),
+			Self::ArchitectureMismatch(e) => write!(f, "not the base's graph: {e}"),
+			Self::AggregateMismatch(e) => write!(f, "not the aggregate: {e}"),
+			Self::BadReference(e) => write!(f, "unusable reference model: {e}"),
 		}
 	}
 }

@@ -25,10 +25,11 @@ use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
 use hyper_util::{client::legacy::Client, rt::TokioExecutor};
 use modelchain_primitives::{
-	host::Evaluator, Artifact, ArtifactFault, EvaluationPoll, EvaluationRequest, Verdict,
+	host::Evaluator, Artifact, ArtifactCheck, ArtifactFault, EvaluationPoll, EvaluationRequest,
+	Verdict,
 };
 
-use crate::{evaluate, verify_artifact, EvalError, GoldenSet};
+use crate::{aggregate, evaluate, verify_artifact, EvalError, GoldenSet};
 
 /// Most redirects followed for one download.
 pub const MAX_REDIRECTS: usize = 5;
@@ -251,6 +252,9 @@ impl Fetcher {
 				return (Verdict::Invalid(fault), e.is_transient());
 			},
 		};
+		if let Err((fault, transient)) = self.check(&request.check, &model) {
+			return (Verdict::Invalid(fault), transient);
+		}
 		let verdict = match guarded(|| evaluate(&model, &golden, request.metric)) {
 			Ok(evaluation) => Verdict::Scored(evaluation.score),
 			Err(e) => {
@@ -266,6 +270,38 @@ impl Fetcher {
 			started.elapsed(),
 		);
 		(verdict, false)
+	}
+
+	/// Runs the request's check of the model (same graph as a base, or the aggregate of parts). On
+	/// failure: the fault, and whether it may be transient (a reference could not be fetched).
+	fn check(&self, check: &ArtifactCheck, model: &[u8]) -> Result<(), (ArtifactFault, bool)> {
+		let reference = |artifact: &Artifact| {
+			self.artifact(artifact).map_err(|e| {
+				log::warn!(target: "scoring", "reference {}: {e}", uri(artifact));
+				(ArtifactFault::ReferenceUnusable, e.is_transient())
+			})
+		};
+		let outcome = match check {
+			ArtifactCheck::None => return Ok(()),
+			ArtifactCheck::SameGraphAs(base) => {
+				let base = reference(base)?;
+				guarded(|| aggregate::check_same_graph(&base, model))
+			},
+			ArtifactCheck::AggregateOf { base, rule, parts } => {
+				let base = reference(base)?;
+				let bytes = parts
+					.iter()
+					.map(|part| reference(&part.artifact))
+					.collect::<Result<Vec<_>, _>>()?;
+				let weighted: Vec<(&[u8], u64)> =
+					bytes.iter().zip(parts.iter()).map(|(b, p)| (b.as_slice(), p.weight)).collect();
+				guarded(|| aggregate::check_aggregate(&base, &weighted, *rule, model))
+			},
+		};
+		outcome.map_err(|e| {
+			log::info!(target: "scoring", "check failed: {e}");
+			(fault_of(&e), false)
+		})
 	}
 
 	/// The artifact's bytes, verified, from the cache or downloaded.
@@ -397,6 +433,9 @@ pub fn fault_of(error: &EvalError) -> ArtifactFault {
 		EvalError::ShapeMismatch(_) => ArtifactFault::ShapeMismatch,
 		EvalError::NonFiniteOutput => ArtifactFault::NonFiniteOutput,
 		EvalError::BadDataset(_) | EvalError::BadMetric(_) => ArtifactFault::GoldenSetUnusable,
+		EvalError::ArchitectureMismatch(_) => ArtifactFault::ArchitectureMismatch,
+		EvalError::AggregateMismatch(_) => ArtifactFault::AggregateMismatch,
+		EvalError::BadReference(_) => ArtifactFault::ReferenceUnusable,
 	}
 }
 

@@ -225,3 +225,120 @@ fn a_golden_set_larger_than_one_batch_is_evaluated_in_chunks_with_the_same_resul
 	assert_eq!(large.samples, small.samples * copies as u64);
 	assert_eq!(large.score, small.score);
 }
+
+mod rounds {
+	//! Training-round checks on the round fixtures: the aggregates `scripts/aggregate.py` (numpy) wrote
+	//! must be exactly what the engine recomputes, for every rule.
+	use super::*;
+	use modelchain_evaluation::aggregate::{
+		aggregate, check_aggregate, check_same_graph, AggregationRule,
+	};
+	use sp_runtime::Perbill;
+
+	fn samples(update: &str) -> u64 {
+		let json: serde_json::Value = serde_json::from_slice(&read("reference.json")).unwrap();
+		json["round"]["samples"][update].as_u64().unwrap()
+	}
+
+	fn honest() -> Vec<(Vec<u8>, u64)> {
+		["round_update_a", "round_update_b"]
+			.iter()
+			.map(|u| (read(&format!("{u}.onnx")), samples(u)))
+			.collect()
+	}
+
+	fn refs(parts: &[(Vec<u8>, u64)]) -> Vec<(&[u8], u64)> {
+		parts.iter().map(|(b, w)| (b.as_slice(), *w)).collect()
+	}
+
+	#[test]
+	fn numpy_fedavg_is_the_engines_fedavg_bit_for_bit() {
+		let parts = honest();
+		let base = read("round_base.onnx");
+		let numpy = read("round_aggregate_fedavg.onnx");
+		check_aggregate(&base, &refs(&parts), AggregationRule::FedAvg, &numpy).unwrap();
+		// The engine's own aggregate scores what onnxruntime scored numpy's.
+		let ours = aggregate(&base, &refs(&parts), AggregationRule::FedAvg).unwrap();
+		let golden = golden("digits_golden.safetensors");
+		let (expected, _) = reference("round_aggregate_fedavg", "accuracy");
+		assert_eq!(evaluate(&ours, &golden, Metric::Accuracy).unwrap().score, expected);
+		assert_eq!(evaluate(&numpy, &golden, Metric::Accuracy).unwrap().score, expected);
+	}
+
+	#[test]
+	fn numpy_median_and_trimmed_mean_are_the_engines() {
+		let base = read("round_base.onnx");
+		let mut parts = honest();
+		parts.push((base.clone(), 1));
+		check_aggregate(
+			&base,
+			&refs(&parts),
+			AggregationRule::Median,
+			&read("round_aggregate_median.onnx"),
+		)
+		.unwrap();
+		parts.push((read("round_update_poisoned.onnx"), 1));
+		check_aggregate(
+			&base,
+			&refs(&parts),
+			AggregationRule::TrimmedMean(Perbill::from_percent(25)),
+			&read("round_aggregate_trimmed.onnx"),
+		)
+		.unwrap();
+	}
+
+	#[test]
+	fn an_aggregate_of_other_weights_or_another_rule_is_a_mismatch() {
+		let base = read("round_base.onnx");
+		let numpy = read("round_aggregate_fedavg.onnx");
+		let mut parts = honest();
+		// Equal weights instead of the declared sample counts.
+		for part in parts.iter_mut() {
+			part.1 = 1;
+		}
+		assert!(matches!(
+			check_aggregate(&base, &refs(&parts), AggregationRule::FedAvg, &numpy),
+			Err(EvalError::AggregateMismatch(_))
+		));
+		// One honest update passed off as the aggregate.
+		assert!(matches!(
+			check_aggregate(
+				&base,
+				&refs(&honest()),
+				AggregationRule::FedAvg,
+				&read("round_update_a.onnx")
+			),
+			Err(EvalError::AggregateMismatch(_))
+		));
+		// An aggregate of another graph.
+		assert!(matches!(
+			check_aggregate(
+				&base,
+				&refs(&honest()),
+				AggregationRule::FedAvg,
+				&read("round_update_wider.onnx")
+			),
+			Err(EvalError::ArchitectureMismatch(_))
+		));
+	}
+
+	#[test]
+	fn updates_must_keep_the_base_graph() {
+		let base = read("round_base.onnx");
+		check_same_graph(&base, &read("round_update_a.onnx")).unwrap();
+		// Poisoned weights are still the same graph: the score is what catches them.
+		check_same_graph(&base, &read("round_update_poisoned.onnx")).unwrap();
+		assert!(matches!(
+			check_same_graph(&base, &read("round_update_wider.onnx")),
+			Err(EvalError::ArchitectureMismatch(_))
+		));
+		assert!(matches!(
+			check_same_graph(&base, &read("diabetes_linear.onnx")),
+			Err(EvalError::ArchitectureMismatch(_))
+		));
+		assert!(matches!(
+			check_same_graph(&base, &read("bad_truncated.onnx")),
+			Err(EvalError::MalformedModel(_))
+		));
+	}
+}

@@ -15,8 +15,8 @@ use modelchain_evaluation::{
 	testing::FixtureServer as Server,
 };
 use modelchain_primitives::{
-	host::Evaluator, Artifact, ArtifactFault, ArtifactFormat, EvaluationPoll, EvaluationRequest,
-	Metric, Verdict,
+	host::Evaluator, AggregatePart, AggregationRule, Artifact, ArtifactCheck, ArtifactFault,
+	ArtifactFormat, EvaluationPoll, EvaluationRequest, Metric, Verdict,
 };
 
 fn fixtures() -> PathBuf {
@@ -88,6 +88,7 @@ fn digits_request(server: &Server, model_path: &str, model_fixture: &str) -> Eva
 			ArtifactFormat::Safetensors,
 		),
 		metric: Metric::Accuracy,
+		check: ArtifactCheck::None,
 	}
 }
 
@@ -285,4 +286,68 @@ fn an_unusable_golden_set_is_not_the_models_fault() {
 	let mut request = digits_request(&server, "/files/digits_mlp.onnx", "digits_mlp.onnx");
 	request.golden.uri = server.url("/status/503").into_bytes().try_into().unwrap();
 	assert_eq!(evaluate_now(&config, &request), Verdict::Invalid(ArtifactFault::GoldenSetUnusable));
+}
+
+/// A served round fixture, as an artifact.
+fn round_artifact(server: &Server, name: &str) -> Artifact {
+	artifact(server.url(&format!("/files/{name}")), name, ArtifactFormat::Onnx)
+}
+
+fn aggregate_request(server: &Server, candidate: &str, weights: [u64; 2]) -> EvaluationRequest {
+	let mut request = digits_request(server, &format!("/files/{candidate}"), candidate);
+	let parts = ["round_update_a.onnx", "round_update_b.onnx"]
+		.iter()
+		.zip(weights)
+		.map(|(name, weight)| AggregatePart { artifact: round_artifact(server, name), weight })
+		.collect::<Vec<_>>();
+	request.check = ArtifactCheck::AggregateOf {
+		base: round_artifact(server, "round_base.onnx"),
+		rule: AggregationRule::FedAvg,
+		parts: parts.try_into().unwrap(),
+	};
+	request
+}
+
+fn round_samples() -> [u64; 2] {
+	let json: serde_json::Value = serde_json::from_slice(&read("reference.json")).unwrap();
+	let n = |u: &str| json["round"]["samples"][u].as_u64().unwrap();
+	[n("round_update_a"), n("round_update_b")]
+}
+
+#[test]
+fn a_recomputed_aggregate_is_scored_and_a_lying_one_is_invalid() {
+	let server = Server::start(fixtures());
+	let (config, _dir) = config(None);
+	let json: serde_json::Value = serde_json::from_slice(&read("reference.json")).unwrap();
+	let expected = json["round_aggregate_fedavg"]["accuracy"]["ppb"].as_u64().unwrap();
+	let honest = aggregate_request(&server, "round_aggregate_fedavg.onnx", round_samples());
+	assert_eq!(evaluate_now(&config, &honest), Verdict::Scored(expected));
+	// The same file claimed as the aggregate of other sample counts.
+	let lying = aggregate_request(&server, "round_aggregate_fedavg.onnx", [1, 1]);
+	assert_eq!(evaluate_now(&config, &lying), Verdict::Invalid(ArtifactFault::AggregateMismatch));
+	// A reference nobody can fetch is not the candidate's fault. (Its digest is one nobody holds: a
+	// cached file of the right digest would be used whatever its URI serves.)
+	let mut unreachable =
+		aggregate_request(&server, "round_aggregate_fedavg.onnx", round_samples());
+	if let ArtifactCheck::AggregateOf { base, .. } = &mut unreachable.check {
+		base.uri = server.url("/status/404").into_bytes().try_into().unwrap();
+		base.digest = [9; 32];
+	}
+	assert_eq!(
+		evaluate_now(&config, &unreachable),
+		Verdict::Invalid(ArtifactFault::ReferenceUnusable)
+	);
+}
+
+#[test]
+fn an_update_of_another_graph_is_invalid() {
+	let server = Server::start(fixtures());
+	let (config, _dir) = config(None);
+	let mut request =
+		digits_request(&server, "/files/round_update_wider.onnx", "round_update_wider.onnx");
+	request.check = ArtifactCheck::SameGraphAs(round_artifact(&server, "round_base.onnx"));
+	assert_eq!(
+		evaluate_now(&config, &request),
+		Verdict::Invalid(ArtifactFault::ArchitectureMismatch)
+	);
 }

@@ -1,6 +1,7 @@
 //! The node's JSON-RPC extensions, next to the standard `system_*`, `chain_*`, `state_*` and `author_*`.
 
 mod registry;
+mod rounds;
 
 use std::sync::Arc;
 
@@ -20,7 +21,7 @@ pub struct FullDeps<C, P> {
 }
 
 /// Builds the RPC extensions: `system_accountNextIndex`, the `payment_*` fee queries and the
-/// `modelRegistry_*` registry queries.
+/// `modelRegistry_*` registry queries and the `trainingRounds_*` round queries.
 pub fn create_full<C, P>(
 	deps: FullDeps<C, P>,
 ) -> Result<RpcModule<()>, Box<dyn std::error::Error + Send + Sync>>
@@ -40,10 +41,16 @@ where
 		Balance,
 		BlockNumber,
 	>,
+	C::Api: pallet_training_rounds::runtime_api::TrainingRoundsApi<
+		Block,
+		rounds::RoundOf,
+		rounds::UpdateOf,
+	>,
 	P: TransactionPool + 'static,
 {
 	use pallet_transaction_payment_rpc::{TransactionPayment, TransactionPaymentApiServer};
 	use registry::{ModelRegistryRpcImpl, ModelRegistryRpcServer};
+	use rounds::{TrainingRoundsRpcImpl, TrainingRoundsRpcServer};
 	use substrate_frame_rpc_system::{System, SystemApiServer};
 
 	let mut module = RpcModule::new(());
@@ -51,6 +58,7 @@ where
 
 	module.merge(System::new(client.clone(), pool).into_rpc())?;
 	module.merge(TransactionPayment::new(client.clone()).into_rpc())?;
-	module.merge(ModelRegistryRpcImpl::new(client).into_rpc())?;
+	module.merge(ModelRegistryRpcImpl::new(client.clone()).into_rpc())?;
+	module.merge(TrainingRoundsRpcImpl::new(client).into_rpc())?;
 	Ok(module)
 }

@@ -26,7 +26,7 @@ fn text(bytes: Vec<u8>) -> String {
 	String::from_utf8_lossy(&bytes).into_owned()
 }
 
-fn camel(debug: impl std::fmt::Debug) -> String {
+pub(super) fn camel(debug: impl std::fmt::Debug) -> String {
 	let name = format!("{debug:?}");
 	let mut chars = name.chars();
 	chars.next().map(|c| c.to_ascii_lowercase().to_string() + chars.as_str()).unwrap_or_default()
@@ -60,7 +60,7 @@ impl From<Artifact> for ArtifactJson {
 	}
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(super) fn hex(bytes: &[u8]) -> String {
 	bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -258,7 +258,7 @@ impl<C> ModelRegistryRpcImpl<C> {
 	}
 }
 
-fn api_error(e: impl std::fmt::Display) -> ErrorObjectOwned {
+pub(super) fn api_error(e: impl std::fmt::Display) -> ErrorObjectOwned {
 	ErrorObjectOwned::owned(1, format!("runtime API call failed: {e}"), None::<()>)
 }
 

@@ -67,6 +67,47 @@ fn create_model<T: Config>(owner: &T::AccountId) -> ModelId {
 	id
 }
 
+/// For other pallets' benchmarks: an active model of `owner` whose canonical version scored `score`.
+pub(crate) fn validated_model<T: Config>(
+	owner: &T::AccountId,
+	score: Score,
+) -> (ModelId, VersionId) {
+	let plenty = Registry::<T>::deposit_for(1_000_000).saturating_mul(1_000u32.into());
+	T::Currency::mint_into(owner, plenty).expect("minting into a benchmark account works");
+	let model = create_model::<T>(owner);
+	let version = NextVersionId::<T>::get();
+	Registry::<T>::do_publish_version(
+		owner.clone(),
+		model,
+		artifact(version as u32),
+		VersionKind::Initial,
+		vec![],
+		None,
+		vec![],
+		vec![],
+	)
+	.expect("version publishes");
+	Registry::<T>::do_mark_validated(version, score).expect("a candidate validates");
+	Registry::<T>::do_set_canonical(model, version).expect("a validated version becomes canonical");
+	(model, version)
+}
+
+/// For other pallets' benchmarks: a dataset of `owner` with `samples` samples.
+pub(crate) fn dataset_of<T: Config>(owner: &T::AccountId, samples: u64) -> DatasetId {
+	let plenty = Registry::<T>::deposit_for(1_000_000).saturating_mul(10u32.into());
+	T::Currency::mint_into(owner, plenty).expect("minting into a benchmark account works");
+	let id = NextDatasetId::<T>::get();
+	Registry::<T>::do_register_dataset(
+		owner.clone(),
+		artifact(1_000_000 + id as u32),
+		samples,
+		text(T::MaxLicenseLen::get(), 0),
+		None,
+	)
+	.expect("dataset registers");
+	id
+}
+
 fn create_dataset<T: Config>(owner: &T::AccountId, seed: u32) -> DatasetId {
 	let id = NextDatasetId::<T>::get();
 	Registry::<T>::do_register_dataset(

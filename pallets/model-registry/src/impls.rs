@@ -11,9 +11,10 @@ use frame_support::{
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use modelchain_primitives::{
-	check_uri, Artifact, ArtifactError, ArtifactFormat, ContentDigest, DatasetId, DatasetView,
-	JobId, JobOutcome, JobSpec, JobSubject, ModelId, ModelRegistry, RejectionReason, Score,
-	ScoreConsumer, ScoreJobs, Uri, VersionId, VersionStatus, VersionView,
+	check_uri, Artifact, ArtifactCheck, ArtifactError, ArtifactFormat, ContentDigest, DatasetId,
+	DatasetView, JobId, JobOutcome, JobSpec, JobSubject, ModelId, ModelRegistry, ModelView,
+	RejectionReason, Score, ScoreConsumer, ScoreJobs, ScoredVersion, Uri, VersionId, VersionStatus,
+	VersionView,
 };
 use sp_runtime::{
 	traits::{CheckedAdd, Saturating, Zero},
@@ -260,7 +261,41 @@ impl<T: Config> Pallet<T> {
 		datasets: Vec<DatasetId>,
 		metrics: Vec<(Vec<u8>, i64)>,
 	) -> DispatchResult {
-		let mut model = Self::owned_model(&who, model_id)?;
+		let model = Self::owned_model(&who, model_id)?;
+		let (id, mut version) = Self::insert_version(
+			who,
+			model_id,
+			model,
+			artifact,
+			kind,
+			parents,
+			hyperparams,
+			datasets,
+			metrics,
+		)?;
+		let plan = Models::<T>::get(model_id).and_then(|m| m.evaluation);
+		if let Some(plan) = plan {
+			Self::start_scoring(id, &mut version, &plan)?;
+		}
+		Versions::<T>::insert(id, version);
+		Ok(())
+	}
+
+	/// Checks and records a new `Candidate` version of `model` (whose record the caller read), holds
+	/// its deposit, counts it in its parents and datasets and emits `VersionPublished`. The caller
+	/// stores the returned version (after starting its scoring, or validating it).
+	#[allow(clippy::too_many_arguments)]
+	fn insert_version(
+		who: T::AccountId,
+		model_id: ModelId,
+		mut model: Model<T>,
+		artifact: Artifact,
+		kind: VersionKind,
+		parents: Vec<VersionId>,
+		hyperparams: Option<ContentDigest>,
+		datasets: Vec<DatasetId>,
+		metrics: Vec<(Vec<u8>, i64)>,
+	) -> Result<(VersionId, Version<T>), DispatchError> {
 		ensure!(model.state == ModelState::Active, Error::<T>::ModelRetired);
 		artifact.check().map_err(Error::<T>::from)?;
 
@@ -322,7 +357,6 @@ impl<T: Config> Pallet<T> {
 		}
 		NextVersionId::<T>::put(next);
 		ModelVersions::<T>::insert(model_id, index, id);
-		let plan = model.evaluation;
 		Models::<T>::insert(model_id, model);
 		Self::deposit_event(Event::VersionPublished {
 			model: model_id,
@@ -331,11 +365,7 @@ impl<T: Config> Pallet<T> {
 			digest: version.artifact.digest,
 			deposit: version.deposit,
 		});
-		if let Some(plan) = plan {
-			Self::start_scoring(id, &mut version, &plan)?;
-		}
-		Versions::<T>::insert(id, version);
-		Ok(())
+		Ok((id, version))
 	}
 
 	/// Creates the scoring job of a candidate version.
@@ -350,6 +380,7 @@ impl<T: Config> Pallet<T> {
 			model: version.artifact.clone(),
 			golden: golden.artifact,
 			metric: plan.metric,
+			check: ArtifactCheck::None,
 		})?;
 		version.scoring_job = Some(job);
 		Self::deposit_event(Event::EvaluationRequested { version: id, job });
@@ -751,6 +782,14 @@ impl<T: Config> Pallet<T> {
 }
 
 impl<T: Config> ModelRegistry<T::AccountId> for Pallet<T> {
+	fn model(id: ModelId) -> Option<ModelView<T::AccountId>> {
+		Models::<T>::get(id).map(|m| ModelView {
+			owner: m.owner,
+			active: m.state == ModelState::Active,
+			canonical: m.canonical,
+		})
+	}
+
 	fn version(id: VersionId) -> Option<VersionView<T::AccountId>> {
 		Versions::<T>::get(id).map(|v| VersionView {
 			model: v.model,
@@ -775,15 +814,58 @@ impl<T: Config> ModelRegistry<T::AccountId> for Pallet<T> {
 	fn mark_rejected(id: VersionId, reason: RejectionReason) -> DispatchResult {
 		Self::do_mark_rejected(id, reason)
 	}
+
+	fn publish_scored(v: ScoredVersion<T::AccountId>) -> Result<VersionId, DispatchError> {
+		let model = Models::<T>::get(v.model).ok_or(Error::<T>::UnknownModel)?;
+		let kind = if v.aggregate { VersionKind::Aggregate } else { VersionKind::FineTune };
+		let (id, version) = Self::insert_version(
+			v.publisher,
+			v.model,
+			model,
+			v.artifact,
+			kind,
+			v.parents,
+			None,
+			v.datasets,
+			Vec::new(),
+		)?;
+		Versions::<T>::insert(id, version);
+		Self::do_mark_validated(id, v.score)?;
+		Ok(id)
+	}
+
+	fn publish_scored_weight() -> Weight {
+		let max = <T as Config>::WeightInfo::publish_version(
+			T::MaxParents::get(),
+			T::MaxVersionDatasets::get(),
+		);
+		max.saturating_add(<T as Config>::WeightInfo::report_evaluation())
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn benchmark_model(owner: &T::AccountId, score: Score) -> (ModelId, VersionId) {
+		crate::benchmarking::validated_model::<T>(owner, score)
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn benchmark_dataset(owner: &T::AccountId, samples: u64) -> DatasetId {
+		crate::benchmarking::dataset_of::<T>(owner, samples)
+	}
 }
 
 /// The registry hears the outcome of its versions' scoring jobs.
 impl<T: Config> ScoreConsumer for Pallet<T> {
 	fn job_concluded(job: JobId, subject: JobSubject, outcome: JobOutcome) -> Weight {
 		match subject {
-			JobSubject::Version(id) => Self::on_version_scored(id, job, outcome),
+			JobSubject::Version(id) => {
+				Self::on_version_scored(id, job, outcome);
+				Self::job_concluded_weight()
+			},
+			// Jobs of training rounds: not the registry's.
+			JobSubject::RoundBase(_) | JobSubject::Update(_) | JobSubject::Aggregate(_) => {
+				Weight::zero()
+			},
 		}
-		Self::job_concluded_weight()
 	}
 
 	fn job_concluded_weight() -> Weight {
@@ -791,8 +873,9 @@ impl<T: Config> ScoreConsumer for Pallet<T> {
 	}
 }
 
-/// Invariants, checked by `try_state` (and after every unit test).
-#[cfg(any(feature = "try-runtime", test))]
+/// Invariants, checked by `try_state` (and after every unit test, also of the pallets built on the
+/// registry, hence `std`).
+#[cfg(any(feature = "try-runtime", feature = "std", test))]
 impl<T: Config> Pallet<T> {
 	/// - every version's model exists, its parents exist, belong to the same model and have a lower id
 	///   (so the lineage is a DAG), and `children` counts exactly the versions listing it as a parent;

@@ -22,15 +22,16 @@ pub mod host;
 pub mod scoring;
 
 pub use scoring::{
-	ArtifactFault, EvaluationPoll, EvaluationRequest, JobId, JobOutcome, JobSpec, JobSubject,
-	Metric, ScoreConsumer, ScoreJobs, Verdict,
+	AggregatePart, AggregateParts, AggregationRule, ArtifactCheck, ArtifactFault, EvaluationPoll,
+	EvaluationRequest, JobId, JobOutcome, JobSpec, JobSubject, Metric, RoundId, ScoreConsumer,
+	ScoreJobs, UpdateId, Verdict, MAX_AGGREGATE_PARTS,
 };
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use core::fmt::Debug;
 use frame_support::{traits::ConstU32, BoundedVec};
 use scale_info::TypeInfo;
-use sp_runtime::DispatchResult;
+use sp_runtime::{DispatchError, DispatchResult};
 
 /// Identifies a model.
 pub type ModelId = u64;
@@ -175,8 +176,14 @@ impl From<ArtifactFault> for RejectionReason {
 			ArtifactFault::Unavailable => Self::Unavailable,
 			ArtifactFault::InvalidModel
 			| ArtifactFault::ShapeMismatch
-			| ArtifactFault::NonFiniteOutput => Self::InvalidModel,
-			ArtifactFault::GoldenSetUnusable => Self::GoldenSetUnusable,
+			| ArtifactFault::NonFiniteOutput
+			| ArtifactFault::ArchitectureMismatch
+			| ArtifactFault::AggregateMismatch => Self::InvalidModel,
+			// Versions are checked against nothing but their digest today; were one checked against a
+			// reference nobody could fetch, that is no more its fault than an unusable golden set.
+			ArtifactFault::GoldenSetUnusable | ArtifactFault::ReferenceUnusable => {
+				Self::GoldenSetUnusable
+			},
 		}
 	}
 }
@@ -238,9 +245,39 @@ pub struct DatasetView<AccountId> {
 	pub samples: u64,
 }
 
-/// The registry as other pallets see it (scoring, training rounds): read versions and datasets, record
-/// the outcome of an evaluation. Implemented by `pallet-model-registry`.
+/// What another pallet may know of a model.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct ModelView<AccountId> {
+	pub owner: AccountId,
+	/// Whether it takes new versions (not retired).
+	pub active: bool,
+	/// Its canonical version, if any.
+	pub canonical: Option<VersionId>,
+}
+
+/// A version another pallet publishes through [`ModelRegistry::publish_scored`].
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct ScoredVersion<AccountId> {
+	/// Who publishes it; the registry holds the version's deposit from this account.
+	pub publisher: AccountId,
+	pub model: ModelId,
+	pub artifact: Artifact,
+	/// The versions it was derived from (one: a fine-tune; more: an aggregate).
+	pub parents: alloc::vec::Vec<VersionId>,
+	/// Registered datasets it was trained on.
+	pub datasets: alloc::vec::Vec<DatasetId>,
+	/// Whether it aggregates several updates (a federated average) rather than fine-tunes its parent.
+	pub aggregate: bool,
+	/// What the validators scored it.
+	pub score: Score,
+}
+
+/// The registry as other pallets see it (scoring, training rounds): read models, versions and
+/// datasets, record the outcome of an evaluation, publish a version already scored. Implemented by
+/// `pallet-model-registry`.
 pub trait ModelRegistry<AccountId> {
+	/// A model, if it exists.
+	fn model(id: ModelId) -> Option<ModelView<AccountId>>;
 	/// A version, if it exists.
 	fn version(id: VersionId) -> Option<VersionView<AccountId>>;
 	/// A dataset, if it exists.
@@ -249,6 +286,20 @@ pub trait ModelRegistry<AccountId> {
 	fn mark_validated(id: VersionId, score: Score) -> DispatchResult;
 	/// Records that a `Candidate` version failed evaluation: it becomes `Rejected`.
 	fn mark_rejected(id: VersionId, reason: RejectionReason) -> DispatchResult;
+	/// Publishes a version the validators have already scored (a training round's result): it is
+	/// recorded as a `Candidate` and validated with `score` at once, without a scoring job of its own.
+	/// The model must be active; parents and datasets must exist.
+	fn publish_scored(version: ScoredVersion<AccountId>) -> Result<VersionId, DispatchError>;
+	/// The most [`Self::publish_scored`] costs.
+	fn publish_scored_weight() -> frame_support::weights::Weight;
+
+	/// Creates an active model owned by `owner` whose canonical version is scored `score`, and returns
+	/// both ids: for other pallets' benchmarks.
+	#[cfg(feature = "runtime-benchmarks")]
+	fn benchmark_model(owner: &AccountId, score: Score) -> (ModelId, VersionId);
+	/// Registers a dataset of `owner` with `samples` samples: for other pallets' benchmarks.
+	#[cfg(feature = "runtime-benchmarks")]
+	fn benchmark_dataset(owner: &AccountId, samples: u64) -> DatasetId;
 }
 
 #[cfg(test)]

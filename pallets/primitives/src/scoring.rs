@@ -5,12 +5,19 @@
 use crate::{Artifact, Score, VersionId};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use core::fmt::Debug;
-use frame_support::weights::Weight;
+use frame_support::{traits::ConstU32, weights::Weight, BoundedVec};
 use scale_info::TypeInfo;
-use sp_runtime::DispatchError;
+use sp_runtime::{DispatchError, Perbill};
 
 /// Identifies a scoring job.
 pub type JobId = u64;
+/// Identifies a training round.
+pub type RoundId = u64;
+/// Identifies an update submitted to a training round (unique across all rounds).
+pub type UpdateId = u64;
+
+/// The most artifacts one aggregate is computed from.
+pub const MAX_AGGREGATE_PARTS: u32 = 32;
 
 /// What a golden dataset is scored with. The engine computes every metric as an integer in parts per
 /// billion ([`Score`]).
@@ -73,6 +80,84 @@ pub enum ArtifactFault {
 	/// The golden dataset itself could not be fetched, did not match its digest, or is not a usable
 	/// safetensors file, or the metric does not apply to it: not the model's fault.
 	GoldenSetUnusable,
+	/// The model is not the same ONNX graph as the base it must update: other nodes, inputs, outputs,
+	/// or initializers of other names, shapes or types.
+	ArchitectureMismatch,
+	/// The model's weights are not the aggregate its check names, recomputed bit for bit.
+	AggregateMismatch,
+	/// An artifact the check compares the model with (the base, or a part of an aggregate) could not
+	/// be fetched or parsed: not the model's fault.
+	ReferenceUnusable,
+}
+
+impl ArtifactFault {
+	/// Whether the fault lies with the scored model (rather than with the golden dataset or the
+	/// references it is checked against), so that whoever staked on the model answers for it.
+	pub fn is_models_fault(&self) -> bool {
+		!matches!(self, Self::GoldenSetUnusable | Self::ReferenceUnusable)
+	}
+}
+
+/// How the weights of several updates of one model are combined into one. Every rule is computed per
+/// coordinate of every float initializer, in `f64`, over the parts in the order given (a training round
+/// gives them in ascending update id), and rounded to `f32` once at the end, so that anyone with numpy
+/// gets the same bits (see the evaluation engine's `aggregate` module for the exact formulas).
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub enum AggregationRule {
+	/// Federated averaging: the mean weighted by each part's sample count.
+	FedAvg,
+	/// The coordinate-wise median (the mean of the two middle values for an even count).
+	Median,
+	/// The coordinate-wise mean after dropping `floor(β × parts)` lowest and as many highest values;
+	/// β is below one half.
+	TrimmedMean(Perbill),
+}
+
+impl AggregationRule {
+	/// Whether the rule's parameter is usable: a trimmed mean must keep at least one value.
+	pub fn is_valid(&self) -> bool {
+		match self {
+			Self::TrimmedMean(beta) => *beta < Perbill::from_percent(50),
+			Self::FedAvg | Self::Median => true,
+		}
+	}
+}
+
+/// One artifact an aggregate is computed from, and its weight (its sample count for FedAvg).
+#[derive(
+	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
+)]
+pub struct AggregatePart {
+	pub artifact: Artifact,
+	pub weight: u64,
+}
+
+/// The parts of an aggregate.
+pub type AggregateParts = BoundedVec<AggregatePart, ConstU32<MAX_AGGREGATE_PARTS>>;
+
+/// What a validator checks about the model before it scores it. A model that fails its check is
+/// reported invalid ([`ArtifactFault::ArchitectureMismatch`], [`ArtifactFault::AggregateMismatch`]).
+#[derive(
+	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
+)]
+pub enum ArtifactCheck {
+	/// Nothing beyond its digest: any ONNX model.
+	None,
+	/// It is the same ONNX graph as this base model, with other weights (a training update).
+	SameGraphAs(Artifact),
+	/// Its weights are exactly `rule` applied to `parts`, all of them the same graph as `base`.
+	AggregateOf { base: Artifact, rule: AggregationRule, parts: AggregateParts },
 }
 
 /// What one validator reports about one job.
@@ -103,6 +188,8 @@ pub struct EvaluationRequest {
 	/// The golden dataset to score it on (safetensors with `inputs` and `labels`).
 	pub golden: Artifact,
 	pub metric: Metric,
+	/// What to check about the model before scoring it.
+	pub check: ArtifactCheck,
 }
 
 /// Where a node's evaluation of a request stands.
@@ -132,6 +219,12 @@ pub enum EvaluationPoll {
 pub enum JobSubject {
 	/// A version published in the model registry.
 	Version(VersionId),
+	/// The base version of a training round, scored on the round's golden dataset.
+	RoundBase(RoundId),
+	/// An update submitted to a training round.
+	Update(UpdateId),
+	/// The aggregate submitted for a training round.
+	Aggregate(RoundId),
 }
 
 /// Everything a scoring job needs: created by another pallet through [`ScoreJobs`].
@@ -143,6 +236,8 @@ pub struct JobSpec {
 	/// The golden dataset, whose digest pins exactly what every validator scores on.
 	pub golden: Artifact,
 	pub metric: Metric,
+	/// What validators check about the model before scoring it.
+	pub check: ArtifactCheck,
 }
 
 /// What a finished scoring job concluded.
@@ -200,5 +295,16 @@ impl ScoreConsumer for () {
 	}
 	fn job_concluded_weight() -> Weight {
 		Weight::zero()
+	}
+}
+
+/// Both consumers hear every outcome; each acts only on the subjects it created.
+impl<A: ScoreConsumer, B: ScoreConsumer> ScoreConsumer for (A, B) {
+	fn job_concluded(job: JobId, subject: JobSubject, outcome: JobOutcome) -> Weight {
+		A::job_concluded(job, subject, outcome)
+			.saturating_add(B::job_concluded(job, subject, outcome))
+	}
+	fn job_concluded_weight() -> Weight {
+		A::job_concluded_weight().saturating_add(B::job_concluded_weight())
 	}
 }

@@ -10,9 +10,10 @@ use frame_support::{
 };
 use frame_system::RawOrigin;
 use modelchain_primitives::{
-	Artifact, ArtifactFormat, JobId, JobSpec, JobSubject, Metric, ScoreJobs, Verdict, MAX_URI_LEN,
+	AggregatePart, AggregationRule, Artifact, ArtifactCheck, ArtifactFormat, JobId, JobSpec,
+	JobSubject, Metric, ScoreJobs, Verdict, MAX_AGGREGATE_PARTS, MAX_URI_LEN,
 };
-use sp_runtime::{RuntimeAppPublic, Saturating};
+use sp_runtime::{Perbill, RuntimeAppPublic, Saturating};
 
 const SALT: [u8; 32] = [7; 32];
 
@@ -29,6 +30,19 @@ fn spec() -> JobSpec {
 		model: artifact(1, ArtifactFormat::Onnx),
 		golden: artifact(2, ArtifactFormat::Safetensors),
 		metric: Metric::TopKAccuracy(u32::MAX),
+		// The largest check: an aggregate of the most parts.
+		check: ArtifactCheck::AggregateOf {
+			base: artifact(3, ArtifactFormat::Onnx),
+			rule: AggregationRule::TrimmedMean(Perbill::from_percent(10)),
+			parts: BoundedVec::truncate_from(
+				(0..MAX_AGGREGATE_PARTS)
+					.map(|i| AggregatePart {
+						artifact: artifact(4 + i as u8, ArtifactFormat::Onnx),
+						weight: u64::MAX,
+					})
+					.collect(),
+			),
+		},
 	}
 }
 

@@ -11,7 +11,8 @@ use frame_support::{
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use modelchain_primitives::{
-	ArtifactFault, JobId, JobOutcome, JobSpec, Score, ScoreConsumer, ScoreJobs, Verdict,
+	ArtifactCheck, ArtifactFault, JobId, JobOutcome, JobSpec, Score, ScoreConsumer, ScoreJobs,
+	Verdict,
 };
 use sp_core::H256;
 use sp_runtime::{
@@ -391,7 +392,20 @@ fn invalid<T: Config>(error: Error<T>) -> TransactionValidityError {
 
 impl<T: Config> ScoreJobs for Pallet<T> {
 	fn create_job(spec: JobSpec) -> Result<JobId, DispatchError> {
-		ensure!(spec.model.check().is_ok() && spec.golden.check().is_ok(), Error::<T>::BadArtifact);
+		let references_ok = match &spec.check {
+			ArtifactCheck::None => true,
+			ArtifactCheck::SameGraphAs(base) => base.check().is_ok(),
+			ArtifactCheck::AggregateOf { base, rule, parts } => {
+				base.check().is_ok()
+					&& rule.is_valid()
+					&& !parts.is_empty()
+					&& parts.iter().all(|p| p.artifact.check().is_ok())
+			},
+		};
+		ensure!(
+			references_ok && spec.model.check().is_ok() && spec.golden.check().is_ok(),
+			Error::<T>::BadArtifact
+		);
 		let job = NextJobId::<T>::get();
 		OpenJobs::<T>::try_mutate(|open| open.try_push(job))
 			.map_err(|_| Error::<T>::TooManyOpenJobs)?;

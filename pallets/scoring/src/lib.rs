@@ -257,7 +257,8 @@ pub mod pallet {
 		TooManyOpenJobs,
 		/// The job's reveal window has not ended yet.
 		JobStillOpen,
-		/// The job's model or golden dataset artifact is malformed.
+		/// The job's model, golden dataset or reference artifacts are malformed, or its aggregation
+		/// rule is unusable.
 		BadArtifact,
 	}
 

@@ -4,7 +4,8 @@ use crate as pallet_scoring;
 use core::cell::RefCell;
 use frame_support::{derive_impl, parameter_types, traits::ConstU32, weights::Weight};
 use modelchain_primitives::{
-	Artifact, ArtifactFormat, JobId, JobOutcome, JobSpec, JobSubject, Metric, ScoreConsumer,
+	Artifact, ArtifactCheck, ArtifactFormat, JobId, JobOutcome, JobSpec, JobSubject, Metric,
+	ScoreConsumer,
 };
 use sp_core::offchain::{testing, OffchainDbExt, OffchainWorkerExt, TransactionPoolExt};
 use sp_keystore::{testing::MemoryKeystore, KeystoreExt};
@@ -145,6 +146,7 @@ pub fn spec(version: u64) -> JobSpec {
 		model: artifact("model.onnx", 1, ArtifactFormat::Onnx),
 		golden: artifact("golden.safetensors", 2, ArtifactFormat::Safetensors),
 		metric: Metric::Accuracy,
+		check: ArtifactCheck::None,
 	}
 }
 

@@ -148,13 +148,16 @@ fn evaluate<T: Config>(
 		model: record.spec.model.clone(),
 		golden: record.spec.golden.clone(),
 		metric: record.spec.metric,
+		check: record.spec.check.clone(),
 	};
 	match model_evaluation::poll(request) {
 		EvaluationPoll::Unsupported => Err("this node runs no evaluator"),
 		EvaluationPoll::Pending => Ok(None),
 		EvaluationPoll::Done(
 			verdict @ Verdict::Invalid(
-				ArtifactFault::Unavailable | ArtifactFault::GoldenSetUnusable,
+				ArtifactFault::Unavailable
+				| ArtifactFault::GoldenSetUnusable
+				| ArtifactFault::ReferenceUnusable,
 			),
 		) => {
 			// Perhaps temporary: commit it only in the last third of the commit window.

@@ -24,8 +24,9 @@ use sp_runtime::transaction_validity::TransactionPriority;
 use super::{
 	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, ModelRegistry, Nonce, PalletInfo,
 	Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin,
-	RuntimeTask, Scoring, System, TxExtension, UncheckedExtrinsic, BLOCK_HASH_COUNT,
-	EXISTENTIAL_DEPOSIT, MICRO_UNIT, MILLI_UNIT, SLOT_DURATION, SS58_PREFIX, UNIT, VERSION,
+	RuntimeTask, Scoring, System, TrainingRounds, TxExtension, UncheckedExtrinsic,
+	BLOCK_HASH_COUNT, DAYS, EXISTENTIAL_DEPOSIT, MICRO_UNIT, MILLI_UNIT, SLOT_DURATION,
+	SS58_PREFIX, UNIT, VERSION,
 };
 
 /// Share of a block that normal (user) transactions may fill; the rest is kept for operational ones.
@@ -186,8 +187,41 @@ impl pallet_scoring::Config for Runtime {
 	type MaxOpenJobs = ConstU32<256>;
 	type MaxConcludePerBlock = ConstU32<8>;
 	type ScoringPriority = ScoringPriority;
-	type Consumer = ModelRegistry;
+	// Each hears the jobs it created: registry versions, and training rounds' bases, updates and
+	// aggregates.
+	type Consumer = (ModelRegistry, TrainingRounds);
 	type WeightInfo = pallet_scoring::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+	/// Each update (and aggregate) stakes at least 10 MDL while the validators score it.
+	pub const MinUpdateStake: Balance = 10 * UNIT;
+	pub const RoundDeposit: Balance = 1 * UNIT;
+	pub const UpdateDeposit: Balance = 100 * MILLI_UNIT;
+	/// A window must hold a scoring job's commit and reveal windows; at most four weeks.
+	pub const MinRoundWindow: BlockNumber = ScoringCommitWindow::get() + ScoringRevealWindow::get();
+	pub const MaxRoundWindow: BlockNumber = 28 * DAYS;
+	/// Slashed stake goes to the round's reward pot (there is no treasury yet).
+	pub const SlashedTo: Option<AccountId> = None;
+}
+
+impl pallet_training_rounds::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Registry = ModelRegistry;
+	type Scoring = Scoring;
+	type SlashedTo = SlashedTo;
+	type MaxUpdates = ConstU32<16>;
+	type MaxUpdateDatasets = ConstU32<4>;
+	// The registry's `MaxVersionDatasets`: the published version lists them all.
+	type MaxRoundDatasets = ConstU32<16>;
+	type MinStake = MinUpdateStake;
+	type RoundDeposit = RoundDeposit;
+	type UpdateDeposit = UpdateDeposit;
+	type MinWindow = MinRoundWindow;
+	type MaxWindow = MaxRoundWindow;
+	type WeightInfo = pallet_training_rounds::weights::SubstrateWeight<Runtime>;
 }
 
 impl<LocalCall> frame_system::offchain::CreateTransactionBase<LocalCall> for Runtime

@@ -3,7 +3,7 @@
 use super::*;
 use frame_support::assert_noop;
 use modelchain_primitives::{
-	ArtifactFault, JobOutcome, JobSpec, JobSubject, Metric, ScoreConsumer,
+	ArtifactCheck, ArtifactFault, JobOutcome, JobSpec, JobSubject, Metric, ScoreConsumer,
 };
 
 fn plan(golden: DatasetId) -> Option<EvaluationPlan> {
@@ -117,6 +117,7 @@ fn publishing_under_a_plan_creates_the_scoring_job() {
 				model: Versions::<Test>::get(version).unwrap().artifact,
 				golden: golden_artifact,
 				metric: Metric::Accuracy,
+				check: ArtifactCheck::None,
 			}]
 		);
 		assert_eq!(Versions::<Test>::get(version).unwrap().scoring_job, Some(0));

@@ -11,8 +11,8 @@ use modelchain_evaluation::{
 	testing::FixtureServer,
 };
 use modelchain_primitives::{
-	host::EvaluatorExt, Artifact, ArtifactFault, ArtifactFormat, JobOutcome, JobSpec, JobSubject,
-	Metric,
+	host::EvaluatorExt, Artifact, ArtifactCheck, ArtifactFault, ArtifactFormat, JobOutcome,
+	JobSpec, JobSubject, Metric,
 };
 use std::{
 	path::PathBuf,
@@ -54,6 +54,7 @@ fn digits_job(server: &FixtureServer, model_path: &str, model_file: &str) -> Job
 			ArtifactFormat::Safetensors,
 		),
 		metric: Metric::Accuracy,
+		check: ArtifactCheck::None,
 	}
 }
 
@@ -240,6 +241,7 @@ fn an_unavailable_artifact_is_only_reported_late_in_the_commit_window() {
 			model: spec.model.clone(),
 			golden: spec.golden.clone(),
 			metric: spec.metric,
+			check: spec.check.clone(),
 		};
 		let job = <Scoring as ScoreJobs>::create_job(spec).unwrap();
 		// The node's verdict is ready: the file is unavailable…

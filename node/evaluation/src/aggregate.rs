@@ -1,0 +1,395 @@
+//! # Checking training updates and aggregates
+//!
+//! A training round takes updates of one base model: the **same ONNX graph** (nodes, inputs, outputs,
+//! opsets, the names, shapes and types of its initializers, and the values of its non-float
+//! initializers) with other float weights. [`check_same_graph`] is how a validator checks that of an
+//! update before it scores it.
+//!
+//! An aggregate combines the float initializers of several updates, coordinate by coordinate, with an
+//! [`AggregationRule`]. The arithmetic is fixed so that anyone can reproduce it bit for bit, with numpy
+//! or anything else that does IEEE-754 `f64` arithmetic one operation at a time:
+//!
+//! - every value is widened to `f64` first and the result is rounded to `f32` once, at the end;
+//! - **FedAvg**: `acc = 0; for each part in order: acc = acc + (weight as f64) * (value as f64)`, then
+//!   `acc / (sum of weights as f64)`. The order is the order of the parts (a training round gives them in
+//!   ascending update id);
+//! - **Median**: the values sorted ascending; the middle one for an odd count, `(lo + hi) / 2` in `f64`
+//!   for an even count. Weights are not used;
+//! - **TrimmedMean(β)**: `k = floor(β_ppb × n / 10⁹)` values dropped at each end of the sorted values,
+//!   the rest summed in ascending order in `f64` and divided by `n − 2k`. Weights are not used.
+//!
+//! `scripts/aggregate.py` is the same computation in numpy, for whoever submits an aggregate; the tests
+//! check that the two agree. [`check_aggregate`] is what a validator runs: it recomputes the aggregate
+//! from the parts and compares every value of the candidate (numerically: `-0.0 == 0.0`).
+
+use prost::Message;
+use tract_onnx::pb::{tensor_proto::DataType, GraphProto, ModelProto, TensorProto};
+
+use crate::EvalError;
+pub use modelchain_primitives::AggregationRule;
+
+/// The float initializers of a model, by name, in the order of the graph.
+type Weights = Vec<(String, Vec<f32>)>;
+
+/// Parses an ONNX model's protobuf.
+pub fn parse_model(bytes: &[u8]) -> Result<ModelProto, EvalError> {
+	ModelProto::decode(bytes)
+		.map_err(|e| EvalError::MalformedModel(format!("not ONNX protobuf: {e}")))
+}
+
+fn is_float(tensor: &TensorProto) -> bool {
+	tensor.data_type == DataType::Float as i32
+}
+
+/// Everything of a model that an update must keep: the graph without the float initializers' values.
+fn skeleton(model: &ModelProto) -> Result<ModelProto, EvalError> {
+	let graph = model
+		.graph
+		.as_ref()
+		.ok_or_else(|| EvalError::MalformedModel("the model has no graph".into()))?;
+	let mut initializers: Vec<TensorProto> = graph
+		.initializer
+		.iter()
+		.map(|t| {
+			if is_float(t) {
+				TensorProto {
+					name: t.name.clone(),
+					dims: t.dims.clone(),
+					data_type: t.data_type,
+					..Default::default()
+				}
+			} else {
+				t.clone()
+			}
+		})
+		.collect();
+	initializers.sort_by(|a, b| a.name.cmp(&b.name));
+	Ok(ModelProto {
+		opset_import: model.opset_import.clone(),
+		functions: model.functions.clone(),
+		graph: Some(GraphProto {
+			node: graph.node.clone(),
+			input: graph.input.clone(),
+			output: graph.output.clone(),
+			initializer: initializers,
+			sparse_initializer: graph.sparse_initializer.clone(),
+			..Default::default()
+		}),
+		..Default::default()
+	})
+}
+
+/// The values of a float initializer, stored either as little-endian `raw_data` or as `float_data`.
+fn float_values(tensor: &TensorProto) -> Result<Vec<f32>, EvalError> {
+	let bad = |why: &str| EvalError::MalformedModel(format!("initializer {}: {why}", tensor.name));
+	if tensor.data_location == Some(1) || !tensor.external_data.is_empty() {
+		return Err(bad("its data is in an external file"));
+	}
+	let count = tensor
+		.dims
+		.iter()
+		.try_fold(1usize, |acc, &d| usize::try_from(d).ok().and_then(|d| acc.checked_mul(d)));
+	let count = count.ok_or_else(|| bad("negative or overflowing dimensions"))?;
+	if !tensor.raw_data.is_empty() {
+		if tensor.raw_data.len() != count.saturating_mul(4) {
+			return Err(bad("raw data does not fit its dimensions"));
+		}
+		return Ok(tensor
+			.raw_data
+			.chunks_exact(4)
+			.map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+			.collect());
+	}
+	if tensor.float_data.len() != count {
+		return Err(bad("float data does not fit its dimensions"));
+	}
+	Ok(tensor.float_data.clone())
+}
+
+/// The float initializers of a model, sorted by name.
+fn weights(model: &ModelProto) -> Result<Weights, EvalError> {
+	let graph = model
+		.graph
+		.as_ref()
+		.ok_or_else(|| EvalError::MalformedModel("the model has no graph".into()))?;
+	let mut out = graph
+		.initializer
+		.iter()
+		.filter(|t| is_float(t))
+		.map(|t| Ok((t.name.clone(), float_values(t)?)))
+		.collect::<Result<Weights, EvalError>>()?;
+	out.sort_by(|a, b| a.0.cmp(&b.0));
+	Ok(out)
+}
+
+/// Checks `candidate` is the same graph as `base` with (possibly) other float weights, and returns its
+/// weights.
+fn same_graph_weights(base: &ModelProto, candidate: &ModelProto) -> Result<Weights, EvalError> {
+	let expected = skeleton(base)?;
+	let actual = skeleton(candidate)?;
+	if expected.opset_import != actual.opset_import {
+		return Err(EvalError::ArchitectureMismatch("other operator sets".into()));
+	}
+	let (expected, actual) = (expected.graph.unwrap_or_default(), actual.graph.unwrap_or_default());
+	if expected.node != actual.node {
+		return Err(EvalError::ArchitectureMismatch("other nodes".into()));
+	}
+	if expected.input != actual.input || expected.output != actual.output {
+		return Err(EvalError::ArchitectureMismatch("other inputs or outputs".into()));
+	}
+	if expected.initializer != actual.initializer
+		|| expected.sparse_initializer != actual.sparse_initializer
+	{
+		return Err(EvalError::ArchitectureMismatch(
+			"other initializers (names, shapes, types or non-float values)".into(),
+		));
+	}
+	weights(candidate)
+}
+
+/// Checks an update is the same ONNX graph as its base, with other float weights.
+pub fn check_same_graph(base: &[u8], candidate: &[u8]) -> Result<(), EvalError> {
+	let base = parse_model(base).map_err(|e| EvalError::BadReference(format!("base: {e}")))?;
+	let candidate = parse_model(candidate)?;
+	same_graph_weights(&base, &candidate).map(|_| ())
+}
+
+/// `rule` applied to `parts` (their weights and each one's weight, in order), coordinate by coordinate.
+/// Every part has the same initializers (checked by the caller); `parts` is not empty.
+fn combine(parts: &[(Weights, u64)], rule: AggregationRule) -> Weights {
+	let total: u64 = parts.iter().map(|(_, w)| *w).fold(0u64, u64::saturating_add);
+	let n = parts.len();
+	let trim = match rule {
+		AggregationRule::TrimmedMean(beta) => {
+			(u128::from(beta.deconstruct()) * n as u128 / 1_000_000_000) as usize
+		},
+		_ => 0,
+	};
+	let mut column = vec![0f32; n];
+	parts[0]
+		.0
+		.iter()
+		.enumerate()
+		.map(|(t, (name, first))| {
+			let values = (0..first.len())
+				.map(|i| {
+					for (p, (weights, _)) in parts.iter().enumerate() {
+						column[p] = weights[t].1[i];
+					}
+					match rule {
+						AggregationRule::FedAvg => {
+							let mut acc = 0f64;
+							for (p, (_, weight)) in parts.iter().enumerate() {
+								acc += *weight as f64 * column[p] as f64;
+							}
+							(acc / total as f64) as f32
+						},
+						AggregationRule::Median => {
+							column.sort_by(f32::total_cmp);
+							if n % 2 == 1 {
+								column[n / 2]
+							} else {
+								((column[n / 2 - 1] as f64 + column[n / 2] as f64) / 2.0) as f32
+							}
+						},
+						AggregationRule::TrimmedMean(_) => {
+							column.sort_by(f32::total_cmp);
+							let kept = &column[trim..n - trim];
+							let mut acc = 0f64;
+							for v in kept {
+								acc += *v as f64;
+							}
+							(acc / kept.len() as f64) as f32
+						},
+					}
+				})
+				.collect();
+			(name.clone(), values)
+		})
+		.collect()
+}
+
+/// Parses the base and the parts, checks every part is the base's graph, and combines them.
+fn recompute(
+	base: &[u8],
+	parts: &[(&[u8], u64)],
+	rule: AggregationRule,
+) -> Result<(ModelProto, Weights), EvalError> {
+	let reference =
+		|what: String| move |e: EvalError| EvalError::BadReference(format!("{what}: {e}"));
+	if parts.is_empty() {
+		return Err(EvalError::BadReference("an aggregate of no parts".into()));
+	}
+	if !rule.is_valid() {
+		return Err(EvalError::BadReference(format!("unusable rule {rule:?}")));
+	}
+	if parts.iter().all(|(_, w)| *w == 0) && rule == AggregationRule::FedAvg {
+		return Err(EvalError::BadReference("FedAvg over parts of no samples".into()));
+	}
+	let base = parse_model(base).map_err(reference("base".into()))?;
+	let parsed = parts
+		.iter()
+		.enumerate()
+		.map(|(i, (bytes, weight))| {
+			let part = parse_model(bytes).map_err(reference(format!("part {i}")))?;
+			let weights =
+				same_graph_weights(&base, &part).map_err(reference(format!("part {i}")))?;
+			Ok((weights, *weight))
+		})
+		.collect::<Result<Vec<_>, EvalError>>()?;
+	Ok((base, combine(&parsed, rule)))
+}
+
+/// Builds the aggregate of `parts` (each with its weight, in order) with `rule`: the base model with
+/// its float initializers replaced by the combined values, as `raw_data`.
+pub fn aggregate(
+	base: &[u8],
+	parts: &[(&[u8], u64)],
+	rule: AggregationRule,
+) -> Result<Vec<u8>, EvalError> {
+	let (mut model, combined) = recompute(base, parts, rule)?;
+	let graph = model.graph.as_mut().expect("recompute parsed a graph");
+	for tensor in graph.initializer.iter_mut().filter(|t| is_float(t)) {
+		let (_, values) = combined
+			.iter()
+			.find(|(name, _)| *name == tensor.name)
+			.expect("combined has every float initializer of the base");
+		tensor.float_data.clear();
+		tensor.raw_data = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+	}
+	Ok(model.encode_to_vec())
+}
+
+/// Checks `candidate` is exactly `rule` applied to `parts` (each with its weight, in order): the base's
+/// graph, and every float value equal to the recomputed one.
+pub fn check_aggregate(
+	base: &[u8],
+	parts: &[(&[u8], u64)],
+	rule: AggregationRule,
+	candidate: &[u8],
+) -> Result<(), EvalError> {
+	let (base, expected) = recompute(base, parts, rule)?;
+	let candidate = parse_model(candidate)?;
+	let actual = same_graph_weights(&base, &candidate)?;
+	for ((name, expected), (_, actual)) in expected.iter().zip(&actual) {
+		let same = |a: f32, b: f32| a == b || (a.is_nan() && b.is_nan());
+		if let Some(i) = (0..expected.len()).find(|&i| !same(expected[i], actual[i])) {
+			return Err(EvalError::AggregateMismatch(format!(
+				"initializer {name}[{i}] is {}, the aggregate is {}",
+				actual[i], expected[i]
+			)));
+		}
+	}
+	Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use sp_runtime::Perbill;
+
+	fn model(values: &[(&str, Vec<f32>)], extra_node: bool) -> Vec<u8> {
+		let initializer = values
+			.iter()
+			.map(|(name, v)| TensorProto {
+				name: name.to_string(),
+				dims: vec![v.len() as i64],
+				data_type: DataType::Float as i32,
+				float_data: v.clone(),
+				..Default::default()
+			})
+			.collect();
+		let mut node = vec![tract_onnx::pb::NodeProto {
+			op_type: "Add".into(),
+			input: vec!["input".into(), "w".into()],
+			output: vec!["output".into()],
+			..Default::default()
+		}];
+		if extra_node {
+			node.push(tract_onnx::pb::NodeProto { op_type: "Relu".into(), ..Default::default() });
+		}
+		ModelProto {
+			graph: Some(GraphProto { node, initializer, ..Default::default() }),
+			..Default::default()
+		}
+		.encode_to_vec()
+	}
+
+	fn w(v: &[f32]) -> Vec<u8> {
+		model(&[("w", v.to_vec())], false)
+	}
+
+	#[test]
+	fn fedavg_weights_by_samples() {
+		let (base, a, b) = (w(&[0.0, 0.0]), w(&[1.0, 4.0]), w(&[3.0, 8.0]));
+		let out = aggregate(&base, &[(&a, 1), (&b, 3)], AggregationRule::FedAvg).unwrap();
+		assert_eq!(
+			weights(&parse_model(&out).unwrap()).unwrap(),
+			vec![("w".into(), vec![2.5, 7.0])]
+		);
+		check_aggregate(&base, &[(&a, 1), (&b, 3)], AggregationRule::FedAvg, &out).unwrap();
+	}
+
+	#[test]
+	fn median_and_trimmed_mean_resist_one_outlier() {
+		let base = w(&[0.0]);
+		let parts: Vec<Vec<u8>> = [1.0, 2.0, 3.0, 4.0, 1000.0].iter().map(|v| w(&[*v])).collect();
+		let parts: Vec<(&[u8], u64)> = parts.iter().map(|p| (p.as_slice(), 1)).collect();
+		let median = aggregate(&base, &parts, AggregationRule::Median).unwrap();
+		assert_eq!(weights(&parse_model(&median).unwrap()).unwrap()[0].1, vec![3.0]);
+		let trimmed =
+			aggregate(&base, &parts, AggregationRule::TrimmedMean(Perbill::from_percent(20)))
+				.unwrap();
+		assert_eq!(weights(&parse_model(&trimmed).unwrap()).unwrap()[0].1, vec![3.0]);
+		let even = aggregate(&base, &parts[..4], AggregationRule::Median).unwrap();
+		assert_eq!(weights(&parse_model(&even).unwrap()).unwrap()[0].1, vec![2.5]);
+	}
+
+	#[test]
+	fn a_changed_value_is_an_aggregate_mismatch() {
+		let (base, a, b) = (w(&[0.0]), w(&[1.0]), w(&[3.0]));
+		let parts: [(&[u8], u64); 2] = [(&a, 1), (&b, 1)];
+		assert!(matches!(
+			check_aggregate(&base, &parts, AggregationRule::FedAvg, &w(&[2.0001])),
+			Err(EvalError::AggregateMismatch(_))
+		));
+		// The right values in the other tensor encoding are the same aggregate.
+		check_aggregate(&base, &parts, AggregationRule::FedAvg, &w(&[2.0])).unwrap();
+	}
+
+	#[test]
+	fn other_graphs_are_architecture_mismatches() {
+		let base = w(&[0.0, 0.0]);
+		assert!(matches!(
+			check_same_graph(&base, &w(&[0.0])),
+			Err(EvalError::ArchitectureMismatch(_))
+		));
+		assert!(matches!(
+			check_same_graph(&base, &model(&[("w", vec![0.0, 0.0])], true)),
+			Err(EvalError::ArchitectureMismatch(_))
+		));
+		assert!(matches!(
+			check_same_graph(&base, &model(&[("v", vec![0.0, 0.0])], false)),
+			Err(EvalError::ArchitectureMismatch(_))
+		));
+		check_same_graph(&base, &w(&[5.0, 6.0])).unwrap();
+		assert!(matches!(
+			check_same_graph(&base, b"not a model at all"),
+			Err(EvalError::MalformedModel(_))
+		));
+		assert!(matches!(check_same_graph(b"\xff\xff", &base), Err(EvalError::BadReference(_))));
+	}
+
+	#[test]
+	fn a_part_of_another_graph_is_a_bad_reference() {
+		let (base, odd) = (w(&[0.0]), w(&[1.0, 2.0]));
+		assert!(matches!(
+			aggregate(&base, &[(&odd, 1)], AggregationRule::FedAvg),
+			Err(EvalError::BadReference(_))
+		));
+		assert!(matches!(
+			aggregate(&base, &[], AggregationRule::Median),
+			Err(EvalError::BadReference(_))
+		));
+	}
+}

@@ -1,0 +1,209 @@
+// A federated training round end to end on a dev node, with real fixtures and the validator's offchain
+// worker doing the scoring: two honest updates and one poisoned update (the base's weights scrambled by
+// the fixture generator). The poisoned one is slashed into the round's pot, the honest ones are accepted,
+// and the FedAvg aggregate built by scripts/aggregate.py is recomputed by the validator, verified and
+// published as a validated version. Every amount is checked exactly, and the round is read through the
+// runtime API with no custom types.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import { artifactOf, reference, serveFixtures } from '../lib/artifacts.js';
+import { connect, devAccounts, rpcCall, sendAndInclude } from '../lib/chain.js';
+import { startNode } from '../lib/node.js';
+
+const UNIT = 10n ** 12n;
+const STAKE = 10n * UNIT;
+const POT = 100n * UNIT;
+const UPDATE_DEPOSIT = UNIT / 10n;
+
+describe('training rounds', () => {
+  let node;
+  let api;
+  let server;
+  let accounts;
+
+  before(async () => {
+    server = await serveFixtures();
+    node = await startNode({ chain: 'dev' });
+    api = await connect(node.wsUrl);
+    accounts = devAccounts();
+  });
+
+  after(async () => {
+    if (api) await api.disconnect();
+    if (node) await node.stop();
+    if (server) await server.close();
+  });
+
+  function eventData(events, section, method) {
+    const found = events.find(({ event }) => event.section === section && event.method === method);
+    assert.ok(found, `${section}.${method} emitted`);
+    return found.event.data;
+  }
+
+  const served = (name, format) => artifactOf(name, server.url(`/files/${name}`), format);
+
+  /** Resolves with `read()`'s value once `done(value)` holds, checking every new block; fails after `blocks`. */
+  async function waitFor(what, blocks, read, done) {
+    const start = (await api.rpc.chain.getHeader()).number.toNumber();
+    return new Promise((resolve, reject) => {
+      let unsub = null;
+      let busy = false;
+      const check = async (header) => {
+        if (busy) return;
+        busy = true;
+        try {
+          const value = await read();
+          if (done(value)) {
+            if (unsub) unsub();
+            resolve(value);
+          } else if (header.number.toNumber() > start + blocks) {
+            if (unsub) unsub();
+            reject(new Error(`${what}: not within ${blocks} blocks\n${node.logs().slice(-4000)}`));
+          }
+        } finally {
+          busy = false;
+        }
+      };
+      api.rpc.chain.subscribeNewHeads((header) => { check(header).catch(reject); })
+        .then((u) => { unsub = u; });
+    });
+  }
+
+  const free = async (who) => (await api.query.system.account(who.address)).data.free.toBigInt();
+  /** Held amounts by `pallet.reason`, lower case (e.g. `trainingrounds.stake`). */
+  const holds = async (who) => {
+    const out = {};
+    for (const hold of await api.query.balances.holds(who.address)) {
+      const id = hold.id.toJSON();
+      const [pallet] = Object.keys(id);
+      out[`${pallet}.${id[pallet]}`.toLowerCase()] = hold.amount.toBigInt();
+    }
+    return out;
+  };
+
+  test('honest updates are accepted, the poisoned one is slashed, the aggregate is verified and published', async () => {
+    const { alice, bob, charlie, dave, eve, ferdie } = accounts;
+    const ref = reference();
+
+    // Alice owns the model; Bob owns the two training datasets the contributors declare.
+    const register = async (signer, name, samples) => {
+      const { events } = await sendAndInclude(api, api.tx.modelRegistry.registerDataset(
+        served(name, 'Safetensors'), samples, 'BSD-3-Clause', null,
+      ), signer);
+      return eventData(events, 'modelRegistry', 'DatasetRegistered').dataset.toNumber();
+    };
+    const golden = await register(alice, 'digits_golden.safetensors', 540);
+    const shardA = await register(bob, 'diabetes_golden.safetensors', 700);
+    const shardB = await register(bob, 'bad_dataset_label_count.safetensors', 400);
+
+    const modelEvents = (await sendAndInclude(api, api.tx.modelRegistry.registerModel(
+      'digits-federated', 'Classification', 'Apache-2.0', 'https://models.example.org/digits/card.md', [],
+      { AtLeast: 0 },
+    ), alice)).events;
+    const model = eventData(modelEvents, 'modelRegistry', 'ModelRegistered').model.toNumber();
+    const baseEvents = (await sendAndInclude(api, api.tx.modelRegistry.publishVersion(
+      model, served('round_base.onnx', 'Onnx'), 'Initial', [], null, [], [],
+    ), alice)).events;
+    const base = eventData(baseEvents, 'modelRegistry', 'VersionPublished').version.toNumber();
+    // The base version's own validation is not this test's subject: sudo records it and makes it canonical.
+    await sendAndInclude(api, api.tx.sudo.sudo(api.tx.modelRegistry.reportEvaluation(
+      base, { Validated: ref.round_base.accuracy.ppb },
+    )), alice);
+    await sendAndInclude(api, api.tx.sudo.sudo(api.tx.modelRegistry.setCanonical(model, base)), alice);
+
+    // The round: FedAvg, at least one point better than the base, slashed when five points worse.
+    const params = {
+      golden,
+      metric: 'Accuracy',
+      minImprovement: 10_000_000,
+      tolerance: 50_000_000,
+      rule: 'FedAvg',
+      stake: STAKE,
+      maxUpdates: 4,
+      submissionBlocks: 15,
+      aggregationBlocks: 15,
+    };
+    const openEvents = (await sendAndInclude(
+      api, api.tx.trainingRounds.openRound(model, null, params, POT), alice,
+    )).events;
+    const opened = eventData(openEvents, 'trainingRounds', 'RoundOpened');
+    const round = opened.round.toNumber();
+    assert.equal(opened.base.toNumber(), base);
+    assert.equal((await holds(alice))['trainingrounds.pot'], POT);
+
+    // Contributors in this order, so update ids ascend as the fixture aggregate combines them.
+    const samples = ref.round.samples;
+    const submit = async (signer, file, count, datasets) => {
+      const { events } = await sendAndInclude(api, api.tx.trainingRounds.submitUpdate(
+        round, served(file, 'Onnx'), count, datasets,
+      ), signer);
+      const fee = eventData(events, 'transactionPayment', 'TransactionFeePaid').actualFee.toBigInt();
+      return { id: eventData(events, 'trainingRounds', 'UpdateSubmitted').update.toNumber(), fee };
+    };
+    const before = { charlie: await free(charlie), dave: await free(dave), eve: await free(eve) };
+    const { id: a, fee: feeA } = await submit(charlie, 'round_update_a.onnx', samples.round_update_a, [shardA]);
+    const { id: b, fee: feeB } = await submit(dave, 'round_update_b.onnx', samples.round_update_b, [shardB]);
+    const { id: poisoned, fee: feeP } = await submit(
+      eve, 'round_update_poisoned.onnx', samples.round_update_a, [shardA],
+    );
+    assert.equal((await holds(eve))['trainingrounds.stake'], STAKE);
+
+    // The validator scores the base and the three updates (commit 10 blocks, reveal 5, then concluded).
+    const stateOf = async (id) => (await api.query.trainingRounds.updates(id)).unwrap().state;
+    const states = await waitFor('every update judged', 40, async () => Promise.all([a, b, poisoned].map(stateOf)),
+      (s) => s.every((state) => !state.isScoring && !state.isScored));
+    const [stateA, stateB, stateP] = states;
+    assert.ok(stateA.isAccepted, `update a: ${stateA.toString()}`);
+    assert.equal(stateA.asAccepted.toBigInt(), BigInt(ref.round_update_a.accuracy.ppb));
+    assert.ok(stateB.isAccepted, `update b: ${stateB.toString()}`);
+    assert.equal(stateB.asAccepted.toBigInt(), BigInt(ref.round_update_b.accuracy.ppb));
+    assert.ok(stateP.isSlashed, `poisoned update: ${stateP.toString()}`);
+    assert.equal(stateP.asSlashed.asBelowFloor.toBigInt(), BigInt(ref.round_update_poisoned.accuracy.ppb));
+
+    let info = (await api.query.trainingRounds.rounds(round)).unwrap();
+    assert.equal(info.baseScore.asScored.toBigInt(), BigInt(ref.round_base.accuracy.ppb));
+    // Exact accounting: honest stakes are back (deposits held), the poisoned stake is in the pot.
+    assert.equal(await free(charlie), before.charlie - UPDATE_DEPOSIT - feeA);
+    assert.equal(await free(dave), before.dave - UPDATE_DEPOSIT - feeB);
+    assert.equal(await free(eve), before.eve - STAKE - UPDATE_DEPOSIT - feeP);
+    assert.equal(info.pot.toBigInt(), POT + STAKE);
+    assert.equal((await holds(alice))['trainingrounds.pot'], POT + STAKE);
+    assert.equal((await holds(eve))['trainingrounds.stake'] ?? 0n, 0n);
+    assert.equal((await holds(eve))['trainingrounds.deposit'], UPDATE_DEPOSIT);
+
+    // Once the submission window is over, Ferdie submits the FedAvg aggregate scripts/aggregate.py built.
+    await waitFor('the submission window to end', 30, async () => (await api.rpc.chain.getHeader()).number.toNumber(),
+      (n) => n >= info.submissionEnd.toNumber());
+    await sendAndInclude(api, api.tx.trainingRounds.submitAggregate(
+      round, served('round_aggregate_fedavg.onnx', 'Onnx'),
+    ), ferdie);
+    info = await waitFor('the aggregate verified', 30,
+      async () => (await api.query.trainingRounds.rounds(round)).unwrap(), (r) => r.state.isFinished);
+    assert.ok(info.state.asFinished.isAggregated, `outcome: ${info.state.toString()}`);
+    const version = info.state.asFinished.asAggregated.toNumber();
+    const published = (await api.query.modelRegistry.versions(version)).unwrap();
+    assert.ok(published.kind.isAggregate);
+    assert.deepEqual(published.parents.map((p) => p.toNumber()), [base]);
+    assert.deepEqual(published.datasets.map((d) => d.toNumber()), [shardA, shardB]);
+    assert.equal(published.publisher.toString(), ferdie.address);
+    assert.equal(published.status.asValidated.score.toBigInt(), BigInt(ref.round_aggregate_fedavg.accuracy.ppb));
+    assert.equal((await holds(ferdie))['trainingrounds.stake'] ?? 0n, 0n);
+
+    // The runtime API returns the same records, decoded from metadata alone.
+    const viaApi = (await api.call.trainingRoundsApi.round(round)).unwrap();
+    assert.ok(viaApi.state.asFinished.isAggregated);
+    const updates = await api.call.trainingRoundsApi.updates(round);
+    assert.deepEqual(updates.map(([id]) => id.toNumber()), [a, b, poisoned]);
+    assert.ok(updates[2][1].state.isSlashed);
+    // And the node's `trainingRounds_*` RPC as plain JSON.
+    const json = await rpcCall(api, 'trainingRounds_round', [round]);
+    assert.deepEqual(json.state, { status: 'aggregated', version });
+    assert.equal(json.pot, (POT + STAKE).toString());
+    assert.equal(json.rule, 'fedAvg');
+    const jsonUpdates = await rpcCall(api, 'trainingRounds_updates', [round]);
+    assert.deepEqual(jsonUpdates.map((u) => u.state.status), ['accepted', 'accepted', 'slashed']);
+    assert.equal(jsonUpdates[2].state.reason, 'belowFloor');
+    assert.equal(jsonUpdates[0].contributor, charlie.address);
+  });
+});
