@@ -217,7 +217,10 @@ impl Fetcher {
 		let connector = builder.https_or_http().enable_http1().build();
 		let client = {
 			let _guard = runtime.enter();
-			Client::builder(TokioExecutor::new()).build(connector)
+			// No idle connections: the runtime only runs while a fetch is awaited, so a pooled
+			// connection the server closed meanwhile (keep-alive timeouts are a few seconds) would only
+			// show as a failed next fetch. Artifacts are large; a fresh connection costs nothing.
+			Client::builder(TokioExecutor::new()).pool_max_idle_per_host(0).build(connector)
 		};
 		Ok(Self { config, runtime, client })
 	}

@@ -55,12 +55,20 @@ impl FixtureServer {
 					}
 					let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
 					let (status, extra, body) = route(&dir, &path);
+					// `/keepalive/<name>` offers to keep the connection, then closes it 100 ms
+					// later: what servers with a short keep-alive timeout do.
+					let keep_alive = path.starts_with("/keepalive/");
+					let connection = if keep_alive { "keep-alive" } else { "close" };
 					let _ = write!(
 						stream,
-						"HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n{extra}\r\n",
+						"HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: {connection}\r\n{extra}\r\n",
 						body.len()
 					);
 					let _ = stream.write_all(&body);
+					if keep_alive {
+						let _ = stream.flush();
+						std::thread::sleep(Duration::from_millis(100));
+					}
 				});
 			}
 		});
@@ -85,7 +93,9 @@ fn route(dir: &Path, path: &str) -> (String, String, Vec<u8>) {
 	let not_found = || ("404 Not Found".to_string(), String::new(), b"not found".to_vec());
 	let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
 	match segments.as_slice() {
-		["files", name] | ["ipfs", _, name] => file(name).map(ok).unwrap_or_else(not_found),
+		["files", name] | ["ipfs", _, name] | ["keepalive", name] => {
+			file(name).map(ok).unwrap_or_else(not_found)
+		},
 		["status", code] => (format!("{code} Status"), String::new(), Vec::new()),
 		["slow", name] => {
 			std::thread::sleep(Duration::from_secs(3));

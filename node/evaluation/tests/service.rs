@@ -351,3 +351,19 @@ fn an_update_of_another_graph_is_invalid() {
 		Verdict::Invalid(ArtifactFault::ArchitectureMismatch)
 	);
 }
+
+#[test]
+fn a_connection_the_server_closed_after_keep_alive_is_not_reused() {
+	let server = Server::start(fixtures());
+	let (config, _dir) = config(None);
+	let service = EvaluationService::start(config).unwrap();
+	// Two models from a server that closes kept-alive connections 100 ms after each response, fetched
+	// by the same worker 300 ms apart: a pooled connection would be dead by the second fetch.
+	let first = digits_request(&server, "/keepalive/round_update_a.onnx", "round_update_a.onnx");
+	let expected = Verdict::Scored(reference_ppb("round_update_a", "accuracy"));
+	assert_eq!(poll_until_done(&service, &first), expected);
+	std::thread::sleep(Duration::from_millis(300));
+	let second = digits_request(&server, "/keepalive/round_update_b.onnx", "round_update_b.onnx");
+	let expected = Verdict::Scored(reference_ppb("round_update_b", "accuracy"));
+	assert_eq!(poll_until_done(&service, &second), expected);
+}
