@@ -13,10 +13,12 @@
 // pallet
 // --chain
 // dev
-// --pallet
-// pallet_training_rounds
+// --pallets
+// pallet_training_rounds,pallet_balances
 // --extrinsic
 // *
+// --exclude-extrinsics
+// pallet_balances::transfer_allow_death,pallet_balances::transfer_best_case,pallet_balances::force_set_balance_creating,pallet_balances::force_set_balance_killing,pallet_balances::force_transfer,pallet_balances::transfer_increasing_users,pallet_balances::transfer_all,pallet_balances::force_unreserve,pallet_balances::upgrade_accounts,pallet_balances::force_adjust_total_issuance,pallet_balances::burn_allow_death,pallet_balances::burn_keep_alive
 // --wasm-execution
 // compiled
 // --steps
@@ -28,7 +30,9 @@
 // --template
 // scripts/frame-weight-template.hbs
 // --output
-// pallets/training-rounds/src/weights.rs
+// .weights-out
+// --json-file
+// .weights-out/results.json
 
 #![cfg_attr(rustfmt, rustfmt_skip)]
 #![allow(unused_parens)]
@@ -76,8 +80,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2188`
 		//  Estimated: `4815`
-		// Minimum execution time: 1_431_429_000 picoseconds.
-		Weight::from_parts(2_367_643_000, 4815)
+		// Minimum execution time: 1_414_304_000 picoseconds.
+		Weight::from_parts(1_507_222_000, 4815)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
@@ -108,10 +112,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3637 + u * (502 ±0)`
 		//  Estimated: `13690 + u * (2931 ±0)`
-		// Minimum execution time: 1_821_489_000 picoseconds.
-		Weight::from_parts(2_836_698_864, 13690)
-			// Standard Error: 5_741_418
-			.saturating_add(Weight::from_parts(78_085_754, 0).saturating_mul(u.into()))
+		// Minimum execution time: 1_789_712_000 picoseconds.
+		Weight::from_parts(1_859_798_765, 13690)
+			// Standard Error: 2_083_637
+			.saturating_add(Weight::from_parts(125_849_543, 0).saturating_mul(u.into()))
 			.saturating_add(T::DbWeight::get().reads(12_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(u.into())))
 			.saturating_add(T::DbWeight::get().writes(10_u64))
@@ -138,10 +142,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1327 + u * (498 ±0)`
 		//  Estimated: `4620 + u * (2913 ±0)`
-		// Minimum execution time: 1_079_125_000 picoseconds.
-		Weight::from_parts(1_689_003_641, 4620)
-			// Standard Error: 4_365_285
-			.saturating_add(Weight::from_parts(91_880_740, 0).saturating_mul(u.into()))
+		// Minimum execution time: 1_049_892_000 picoseconds.
+		Weight::from_parts(1_111_459_306, 4620)
+			// Standard Error: 1_890_241
+			.saturating_add(Weight::from_parts(103_829_410, 0).saturating_mul(u.into()))
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(u.into())))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
@@ -172,10 +176,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `4497 + u * (481 ±0)`
 		//  Estimated: `13690 + u * (2913 ±0)`
-		// Minimum execution time: 1_638_467_000 picoseconds.
-		Weight::from_parts(2_383_816_838, 13690)
-			// Standard Error: 5_541_495
-			.saturating_add(Weight::from_parts(54_482_246, 0).saturating_mul(u.into()))
+		// Minimum execution time: 1_674_401_000 picoseconds.
+		Weight::from_parts(1_601_326_165, 13690)
+			// Standard Error: 4_775_363
+			.saturating_add(Weight::from_parts(152_779_075, 0).saturating_mul(u.into()))
 			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(u.into())))
 			.saturating_add(T::DbWeight::get().writes(12_u64))
@@ -196,10 +200,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `965 + u * (634 ±0)`
 		//  Estimated: `4620 + u * (2913 ±0)`
-		// Minimum execution time: 265_475_000 picoseconds.
-		Weight::from_parts(357_229_395, 4620)
-			// Standard Error: 8_557_756
-			.saturating_add(Weight::from_parts(627_466_237, 0).saturating_mul(u.into()))
+		// Minimum execution time: 271_444_000 picoseconds.
+		Weight::from_parts(894_374_453, 4620)
+			// Standard Error: 8_620_959
+			.saturating_add(Weight::from_parts(660_078_442, 0).saturating_mul(u.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(u.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -218,8 +222,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1842`
 		//  Estimated: `6218`
-		// Minimum execution time: 1_202_669_000 picoseconds.
-		Weight::from_parts(1_343_970_000, 6218)
+		// Minimum execution time: 1_208_197_000 picoseconds.
+		Weight::from_parts(1_318_231_000, 6218)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -248,10 +252,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `4845 + u * (487 ±0)`
 		//  Estimated: `13690 + u * (2913 ±0)`
-		// Minimum execution time: 1_831_144_000 picoseconds.
-		Weight::from_parts(1_584_588_679, 13690)
-			// Standard Error: 5_474_772
-			.saturating_add(Weight::from_parts(177_573_363, 0).saturating_mul(u.into()))
+		// Minimum execution time: 1_893_597_000 picoseconds.
+		Weight::from_parts(2_373_866_635, 13690)
+			// Standard Error: 6_918_473
+			.saturating_add(Weight::from_parts(97_887_511, 0).saturating_mul(u.into()))
 			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(u.into())))
 			.saturating_add(T::DbWeight::get().writes(12_u64))
@@ -262,37 +266,37 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with ParityDB's costs, for tests and mock runtimes.
 impl WeightInfo for () {
 	fn open_round() -> Weight {
-		Weight::from_parts(2_367_643_000, 4815)
+		Weight::from_parts(1_507_222_000, 4815)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(7_u64))
 	}
 	fn submit_update(u: u32, ) -> Weight {
-		Weight::from_parts(2_836_698_864, 13690)
-			.saturating_add(Weight::from_parts(78_085_754, 0).saturating_mul(u.into()))
+		Weight::from_parts(1_859_798_765, 13690)
+			.saturating_add(Weight::from_parts(125_849_543, 0).saturating_mul(u.into()))
 			.saturating_add(ParityDbWeight::get().reads(12_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(u.into())))
 			.saturating_add(ParityDbWeight::get().writes(10_u64))
 			.saturating_add(Weight::from_parts(0, 2931).saturating_mul(u.into()))
 	}
 	fn submit_aggregate(u: u32, ) -> Weight {
-		Weight::from_parts(1_689_003_641, 4620)
-			.saturating_add(Weight::from_parts(91_880_740, 0).saturating_mul(u.into()))
+		Weight::from_parts(1_111_459_306, 4620)
+			.saturating_add(Weight::from_parts(103_829_410, 0).saturating_mul(u.into()))
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(u.into())))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 			.saturating_add(Weight::from_parts(0, 2913).saturating_mul(u.into()))
 	}
 	fn close_round(u: u32, ) -> Weight {
-		Weight::from_parts(2_383_816_838, 13690)
-			.saturating_add(Weight::from_parts(54_482_246, 0).saturating_mul(u.into()))
+		Weight::from_parts(1_601_326_165, 13690)
+			.saturating_add(Weight::from_parts(152_779_075, 0).saturating_mul(u.into()))
 			.saturating_add(ParityDbWeight::get().reads(11_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(u.into())))
 			.saturating_add(ParityDbWeight::get().writes(12_u64))
 			.saturating_add(Weight::from_parts(0, 2913).saturating_mul(u.into()))
 	}
 	fn base_scored(u: u32, ) -> Weight {
-		Weight::from_parts(357_229_395, 4620)
-			.saturating_add(Weight::from_parts(627_466_237, 0).saturating_mul(u.into()))
+		Weight::from_parts(894_374_453, 4620)
+			.saturating_add(Weight::from_parts(660_078_442, 0).saturating_mul(u.into()))
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(u.into())))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
@@ -300,13 +304,13 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2913).saturating_mul(u.into()))
 	}
 	fn update_scored() -> Weight {
-		Weight::from_parts(1_343_970_000, 6218)
+		Weight::from_parts(1_318_231_000, 6218)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn aggregate_scored(u: u32, ) -> Weight {
-		Weight::from_parts(1_584_588_679, 13690)
-			.saturating_add(Weight::from_parts(177_573_363, 0).saturating_mul(u.into()))
+		Weight::from_parts(2_373_866_635, 13690)
+			.saturating_add(Weight::from_parts(97_887_511, 0).saturating_mul(u.into()))
 			.saturating_add(ParityDbWeight::get().reads(11_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(u.into())))
 			.saturating_add(ParityDbWeight::get().writes(12_u64))
