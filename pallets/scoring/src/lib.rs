@@ -251,8 +251,6 @@ pub mod pallet {
 		AlreadyRevealed,
 		/// The verdict and salt do not hash to the commitment (a wrong salt, or a changed verdict).
 		CommitmentMismatch,
-		/// The signature is not the scoring key's over this call.
-		BadSignature,
 		/// `MaxOpenJobs` jobs are open.
 		TooManyOpenJobs,
 		/// The job's reveal window has not ended yet.
@@ -339,8 +337,9 @@ pub mod pallet {
 		/// Origin: a general transaction authorized by `signature`, the scoring key's signature over
 		/// `SCALE((b"mdl/commit", job, commitment))`; the transaction pays no fee. Emits
 		/// [`Event::ScoreCommitted`]. Errors (also as invalid transactions): [`Error::NotScorer`],
-		/// [`Error::UnknownJob`], [`Error::CommitWindowClosed`], [`Error::AlreadyCommitted`],
-		/// [`Error::BadSignature`].
+		/// [`Error::UnknownJob`], [`Error::CommitWindowClosed`], [`Error::AlreadyCommitted`]. A
+		/// signature that is not the scoring key's is refused before dispatch, as
+		/// `InvalidTransaction::BadProof`.
 		#[pallet::call_index(2)]
 		#[pallet::authorize(Pallet::<T>::authorize_commit)]
 		#[pallet::weight_of_authorize(<T as Config>::WeightInfo::authorize_commit_score())]
@@ -362,7 +361,7 @@ pub mod pallet {
 		/// `SCALE((b"mdl/reveal", job, verdict, salt))`. Emits [`Event::ScoreRevealed`]. Errors (also as
 		/// invalid transactions): [`Error::NotScorer`], [`Error::UnknownJob`], [`Error::RevealTooEarly`],
 		/// [`Error::RevealTooLate`], [`Error::NoCommitment`], [`Error::AlreadyRevealed`],
-		/// [`Error::CommitmentMismatch`], [`Error::BadSignature`].
+		/// [`Error::CommitmentMismatch`]; a forged signature as `InvalidTransaction::BadProof`.
 		#[pallet::call_index(3)]
 		#[pallet::authorize(Pallet::<T>::authorize_reveal)]
 		#[pallet::weight_of_authorize(<T as Config>::WeightInfo::authorize_reveal_score())]
