@@ -13,7 +13,7 @@ bash scripts/setup.sh
 cargo build --locked -p modelchain-node --features runtime-benchmarks
 
 pallets=("$@")
-[ ${#pallets[@]} -gt 0 ] || pallets=(pallet_model_registry pallet_scoring pallet_training_rounds)
+[ ${#pallets[@]} -gt 0 ] || pallets=(pallet_model_registry pallet_scoring pallet_training_rounds pallet_rewards)
 # Relative, so the command recorded in weights.rs names no machine path.
 out=.weights-out
 rm -rf "$out" && mkdir -p "$out"

@@ -10,7 +10,7 @@ started=$(date +%s)
 echo "== cargo test (workspace; also builds the node binary the end-to-end tests run)"
 cargo test --locked --workspace
 echo "== benchmarks, run as tests on the mock runtimes (runtime-benchmarks)"
-SKIP_WASM_BUILD=1 cargo test --locked -p pallet-model-registry -p pallet-scoring -p pallet-training-rounds \
+SKIP_WASM_BUILD=1 cargo test --locked -p pallet-model-registry -p pallet-scoring -p pallet-training-rounds -p pallet-rewards \
 	--features runtime-benchmarks benchmark
 echo "== the runtime compiles with try-runtime"
 SKIP_WASM_BUILD=1 cargo check --locked -p modelchain-runtime --features try-runtime

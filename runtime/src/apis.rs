@@ -24,7 +24,7 @@ use pallet_model_registry::{
 
 use super::{
 	AccountId, Aura, Balance, Block, BlockNumber, Executive, Grandpa, InherentDataExt,
-	ModelRegistry, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System,
+	ModelRegistry, Nonce, Rewards, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System,
 	TrainingRounds, TransactionPayment, VERSION,
 };
 
@@ -228,7 +228,19 @@ impl_runtime_apis! {
 			pallet_training_rounds::Rounds::<Runtime>::get(id)
 		}
 		fn updates(round: RoundId) -> Vec<(UpdateId, pallet_training_rounds::UpdateOf<Runtime>)> {
-			TrainingRounds::round_with_updates(round).map(|(_, updates)| updates).unwrap_or_default()
+			TrainingRounds::updates_of(round)
+		}
+	}
+
+	impl pallet_rewards::runtime_api::RewardsApi<Block, AccountId, Balance> for Runtime {
+		fn pending(who: AccountId) -> Balance {
+			pallet_rewards::Pending::<Runtime>::get(who)
+		}
+		fn pool() -> (Balance, Balance) {
+			(pallet_rewards::Reserve::<Runtime>::get(), pallet_rewards::TotalUnclaimed::<Runtime>::get())
+		}
+		fn account() -> AccountId {
+			Rewards::account_id()
 		}
 	}
 

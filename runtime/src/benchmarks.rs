@@ -10,4 +10,5 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_model_registry, ModelRegistry]
 	[pallet_scoring, Scoring]
 	[pallet_training_rounds, TrainingRounds]
+	[pallet_rewards, Rewards]
 );

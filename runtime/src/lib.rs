@@ -71,7 +71,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	authoring_version: 1,
 	// Bump on every change to the runtime's logic; `transaction_version` on every change to call
 	// indices or arguments.
-	spec_version: 102,
+	spec_version: 103,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 2,
@@ -207,4 +207,7 @@ mod runtime {
 
 	#[runtime::pallet_index(9)]
 	pub type TrainingRounds = pallet_training_rounds;
+
+	#[runtime::pallet_index(10)]
+	pub type Rewards = pallet_rewards;
 }

@@ -69,7 +69,12 @@ fn every_preset_builds_and_passes_integrity_tests() {
 				free(&Sr25519Keyring::Alice.to_account_id()),
 				ENDOWMENT - GENESIS_SCORER_STAKE
 			);
-			assert_eq!(pallet_balances::TotalIssuance::<Runtime>::get(), endowed * ENDOWMENT);
+			// The endowments, and the rewards account's existential deposit (it exists from genesis).
+			assert_eq!(
+				pallet_balances::TotalIssuance::<Runtime>::get(),
+				endowed * ENDOWMENT + crate::EXISTENTIAL_DEPOSIT
+			);
+			assert_eq!(free(&crate::Rewards::account_id()), crate::EXISTENTIAL_DEPOSIT);
 		});
 	}
 }
@@ -283,4 +288,20 @@ fn a_round_result_can_list_every_dataset_its_updates_declare() {
 	assert!(round_max <= version_max, "{round_max} > {version_max}");
 	let parts: u32 = <<Runtime as pallet_training_rounds::Config>::MaxUpdates as Get<u32>>::get();
 	assert!(parts <= modelchain_primitives::MAX_AGGREGATE_PARTS);
+}
+
+/// The rewards' benchmarks cover the largest settlement a round hands them.
+#[test]
+fn the_rewards_bounds_cover_every_round() {
+	use frame_support::traits::Get;
+	let get = |value: u32| value;
+	let updates = get(<Runtime as pallet_training_rounds::Config>::MaxUpdates::get());
+	let datasets = get(<Runtime as pallet_training_rounds::Config>::MaxUpdateDatasets::get());
+	let contributions = get(<Runtime as pallet_rewards::Config>::MaxContributions::get());
+	let data = get(<Runtime as pallet_rewards::Config>::MaxContributionData::get());
+	let paid = get(<Runtime as pallet_rewards::Config>::MaxRoundScorers::get());
+	let scorers = get(<Runtime as pallet_scoring::Config>::MaxScorers::get());
+	assert!(contributions >= updates, "{contributions} < {updates}");
+	assert!(data >= updates * datasets, "{data} < {updates} × {datasets}");
+	assert_eq!(paid, scorers, "every scorer can be paid");
 }

@@ -1,6 +1,7 @@
 //! The node's JSON-RPC extensions, next to the standard `system_*`, `chain_*`, `state_*` and `author_*`.
 
 mod registry;
+mod rewards;
 mod rounds;
 
 use std::sync::Arc;
@@ -21,7 +22,8 @@ pub struct FullDeps<C, P> {
 }
 
 /// Builds the RPC extensions: `system_accountNextIndex`, the `payment_*` fee queries and the
-/// `modelRegistry_*` registry queries and the `trainingRounds_*` round queries.
+/// `modelRegistry_*` registry queries, the `trainingRounds_*` round queries and the `rewards_*`
+/// reward queries.
 pub fn create_full<C, P>(
 	deps: FullDeps<C, P>,
 ) -> Result<RpcModule<()>, Box<dyn std::error::Error + Send + Sync>>
@@ -46,10 +48,12 @@ where
 		rounds::RoundOf,
 		rounds::UpdateOf,
 	>,
+	C::Api: pallet_rewards::runtime_api::RewardsApi<Block, AccountId, Balance>,
 	P: TransactionPool + 'static,
 {
 	use pallet_transaction_payment_rpc::{TransactionPayment, TransactionPaymentApiServer};
 	use registry::{ModelRegistryRpcImpl, ModelRegistryRpcServer};
+	use rewards::{RewardsRpcImpl, RewardsRpcServer};
 	use rounds::{TrainingRoundsRpcImpl, TrainingRoundsRpcServer};
 	use substrate_frame_rpc_system::{System, SystemApiServer};
 
@@ -59,6 +63,7 @@ where
 	module.merge(System::new(client.clone(), pool).into_rpc())?;
 	module.merge(TransactionPayment::new(client.clone()).into_rpc())?;
 	module.merge(ModelRegistryRpcImpl::new(client.clone()).into_rpc())?;
-	module.merge(TrainingRoundsRpcImpl::new(client).into_rpc())?;
+	module.merge(TrainingRoundsRpcImpl::new(client.clone()).into_rpc())?;
+	module.merge(RewardsRpcImpl::new(client).into_rpc())?;
 	Ok(module)
 }

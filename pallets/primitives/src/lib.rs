@@ -12,6 +12,8 @@
 //!   evaluation's outcome, instead of reaching into the registry's storage.
 //! - [`scoring`]: what validators evaluate and report, and the traits that create scoring jobs and hear
 //!   their outcome ([`ScoreJobs`], [`ScoreConsumer`]);
+//! - [`rewards`]: what the rewards pallet reads from scoring ([`ScoringRecords`]) and training rounds
+//!   hand to it ([`RoundRewards`]);
 //! - [`host`]: the runtime interface through which offchain workers evaluate models natively.
 
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -19,7 +21,10 @@
 extern crate alloc;
 
 pub mod host;
+pub mod rewards;
 pub mod scoring;
+
+pub use rewards::{Contribution, RoundRewards, RoundSettlement, ScoringRecords};
 
 pub use scoring::{
 	AggregatePart, AggregateParts, AggregationRule, ArtifactCheck, ArtifactFault, EvaluationPoll,

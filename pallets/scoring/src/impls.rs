@@ -426,3 +426,67 @@ impl<T: Config> ScoreJobs for Pallet<T> {
 		T::WeightInfo::create_job()
 	}
 }
+
+/// The rewards read who scored a concluded job, and who did so honestly.
+impl<T: Config> modelchain_primitives::ScoringRecords<T::AccountId, BalanceOf<T>> for Pallet<T> {
+	fn assessed_scorers(job: JobId, tolerance: Score) -> Vec<(T::AccountId, BalanceOf<T>, bool)> {
+		if !Results::<T>::contains_key(job) {
+			return Vec::new();
+		}
+		Participations::<T>::iter_prefix(job)
+			.map(|(who, p)| {
+				let honest = match p.assessment {
+					Some(Assessment::Scored { deviation }) => deviation <= tolerance,
+					Some(Assessment::Agreed) => true,
+					Some(Assessment::Disagreed | Assessment::MissedReveal) | None => false,
+				};
+				(who, p.stake, honest)
+			})
+			.collect()
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn benchmark_concluded_job(scorers: &[(T::AccountId, BalanceOf<T>)]) -> JobId {
+		use modelchain_primitives::{Artifact, ArtifactFormat, JobSubject, Metric};
+		let artifact = |format| Artifact {
+			uri: BoundedVec::truncate_from(b"https://bench".to_vec()),
+			digest: [1; 32],
+			size: 1,
+			format,
+		};
+		let job = NextJobId::<T>::get();
+		NextJobId::<T>::put(job.saturating_add(1));
+		let mut revealed_stake = BalanceOf::<T>::zero();
+		for (who, stake) in scorers {
+			revealed_stake = revealed_stake.saturating_add(*stake);
+			Participations::<T>::insert(
+				job,
+				who,
+				Participation {
+					commitment: H256::zero(),
+					stake: *stake,
+					revealed: Some(Verdict::Scored(1)),
+					assessment: Some(Assessment::Scored { deviation: 0 }),
+				},
+			);
+		}
+		Results::<T>::insert(
+			job,
+			JobResult {
+				spec: JobSpec {
+					subject: JobSubject::Version(0),
+					model: artifact(ArtifactFormat::Onnx),
+					golden: artifact(ArtifactFormat::Safetensors),
+					metric: Metric::TopKAccuracy(1),
+					check: ArtifactCheck::None,
+				},
+				outcome: JobOutcome::Scored(1),
+				concluded: frame_system::Pallet::<T>::block_number(),
+				commits: scorers.len() as u32,
+				reveals: scorers.len() as u32,
+				revealed_stake,
+			},
+		);
+		job
+	}
+}

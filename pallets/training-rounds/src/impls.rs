@@ -13,9 +13,9 @@ use frame_support::{
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use modelchain_primitives::{
-	AggregatePart, Artifact, ArtifactCheck, ArtifactFormat, DatasetId, JobId, JobOutcome, JobSpec,
-	JobSubject, ModelId, ModelRegistry, RoundId, Score, ScoreConsumer, ScoreJobs, ScoredVersion,
-	UpdateId, VersionId,
+	AggregatePart, Artifact, ArtifactCheck, ArtifactFormat, Contribution, DatasetId, JobId,
+	JobOutcome, JobSpec, JobSubject, ModelId, ModelRegistry, RoundId, RoundRewards,
+	RoundSettlement, Score, ScoreConsumer, ScoreJobs, ScoredVersion, UpdateId, VersionId,
 };
 use sp_runtime::{
 	traits::{Saturating, Zero},
@@ -54,7 +54,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Moves `amount` of `who`'s held stake to where slashes go: into `round`'s pot (held from its
-	/// opener) or to `SlashedTo`. Returns what moved and to whom.
+	/// opener; free to the opener once the round has finished) or to `SlashedTo`. Returns what moved
+	/// and to whom.
 	fn slash(
 		round: &mut RoundOf<T>,
 		who: &T::AccountId,
@@ -77,7 +78,9 @@ impl<T: Config> Pallet<T> {
 			log::error!(target: LOG_TARGET, "cannot slash {who:?}: {e:?}");
 			Zero::zero()
 		});
-		if into_pot {
+		// A finished round's pot has been settled: a late slash (an update judged after the base was
+		// found unscorable) stays with the opener, free, as the rest of such a round's pot did.
+		if into_pot && round.state == RoundState::Open {
 			match Self::hold(HoldReason::Pot, &to, moved) {
 				Ok(()) => round.pot = round.pot.saturating_add(moved),
 				Err(e) => log::error!(target: LOG_TARGET, "cannot add a slash to the pot: {e:?}"),
@@ -409,9 +412,68 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	/// Ends a round with `outcome` and settles it: the pot moves from the opener's hold to the rewards
+	/// account, and the rewards pay the accepted updates' contributors and data owners (when the round
+	/// published a result) and the honest validators.
 	fn finish(round_id: RoundId, round: &mut RoundOf<T>, outcome: RoundOutcome) {
 		round.state = RoundState::Finished(outcome);
 		Self::deposit_event(Event::RoundFinished { round: round_id, outcome });
+		let pot = T::Currency::transfer_on_hold(
+			&HoldReason::Pot.into(),
+			&round.opener,
+			&T::Rewards::account(),
+			round.pot,
+			Precision::BestEffort,
+			Restriction::Free,
+			Fortitude::Force,
+		)
+		.unwrap_or_else(|e| {
+			log::error!(target: LOG_TARGET, "round {round_id}: cannot move the pot: {e:?}");
+			Zero::zero()
+		});
+		let contributions = match (outcome, round.base_score) {
+			(
+				RoundOutcome::Aggregated(_) | RoundOutcome::BestUpdate(_),
+				BaseScore::Scored(base),
+			) => Self::accepted(round_id)
+				.into_iter()
+				.filter_map(|(_, update)| {
+					let UpdateState::Accepted(score) = update.state else { return None };
+					let gain = if round.params.metric.higher_is_better() {
+						score.saturating_sub(base)
+					} else {
+						base.saturating_sub(score)
+					};
+					let data = update
+						.datasets
+						.iter()
+						.filter_map(|id| T::Registry::dataset(*id).map(|d| (d.owner, d.samples)))
+						.collect();
+					Some(Contribution {
+						contributor: update.contributor,
+						gain,
+						samples: update.samples,
+						data,
+					})
+				})
+				.collect(),
+			_ => Vec::new(),
+		};
+		T::Rewards::settle(RoundSettlement {
+			round: round_id,
+			pot,
+			opener: round.opener.clone(),
+			contributions,
+		});
+	}
+
+	/// The most settling a round costs: reading the accepted updates' datasets, and the rewards'
+	/// settlement of the most contributions and datasets.
+	pub(crate) fn settlement_weight() -> Weight {
+		let (updates, datasets) = (T::MaxUpdates::get(), T::MaxUpdateDatasets::get());
+		let declared = updates.saturating_mul(datasets);
+		T::Rewards::settle_weight(updates, declared)
+			.saturating_add(T::DbWeight::get().reads(declared.saturating_add(1) as u64))
 	}
 
 	/// Judges a scored update against the base: accepted, rejected or poisoned.
@@ -501,6 +563,7 @@ impl<T: Config> Pallet<T> {
 		if round.base_score != BaseScore::Pending(job) {
 			return 0;
 		}
+		T::Rewards::note_job(round_id, job);
 		match outcome {
 			JobOutcome::Scored(score) => {
 				round.base_score = BaseScore::Scored(score);
@@ -533,6 +596,10 @@ impl<T: Config> Pallet<T> {
 		}
 		let round_id = update.round;
 		let Some(mut round) = Rounds::<T>::get(round_id) else { return };
+		// A verdict after the round was settled (its base was unscorable) pays nobody.
+		if round.state == RoundState::Open {
+			T::Rewards::note_job(round_id, job);
+		}
 		round.last_verdict_at = Self::now();
 		Self::settle(round_id, &mut round, id, &mut update, Self::verdict_of(outcome));
 		Updates::<T>::insert(id, update);
@@ -542,6 +609,7 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn on_aggregate_scored(round_id: RoundId, job: JobId, outcome: JobOutcome) {
 		let Some(mut round) = Rounds::<T>::get(round_id) else { return };
 		let Some(aggregate) = round.aggregate.take_if(|a| a.job == job) else { return };
+		T::Rewards::note_job(round_id, job);
 		let who = aggregate.submitter.clone();
 		match Self::verdict_of(outcome) {
 			Ok(score) => {
@@ -594,14 +662,12 @@ impl<T: Config> Pallet<T> {
 		Rounds::<T>::insert(round_id, round);
 	}
 
-	/// A round and its updates (ascending id), for the runtime API.
-	pub fn round_with_updates(id: RoundId) -> Option<(RoundOf<T>, Vec<(UpdateId, UpdateOf<T>)>)> {
-		let round = Rounds::<T>::get(id)?;
-		let updates = Self::update_ids(id)
+	/// A round's updates (ascending id), for the runtime API.
+	pub fn updates_of(id: RoundId) -> Vec<(UpdateId, UpdateOf<T>)> {
+		Self::update_ids(id)
 			.into_iter()
 			.filter_map(|u| Updates::<T>::get(u).map(|update| (u, update)))
-			.collect();
-		Some((round, updates))
+			.collect()
 	}
 }
 
@@ -611,16 +677,15 @@ impl<T: Config> ScoreConsumer for Pallet<T> {
 		match subject {
 			JobSubject::RoundBase(round) => {
 				let judged = Self::on_base_scored(round, job, outcome);
-				T::WeightInfo::base_scored(judged)
+				Self::base_scored_weight(judged)
 			},
 			JobSubject::Update(id) => {
 				Self::on_update_scored(id, job, outcome);
-				T::WeightInfo::update_scored()
+				Self::update_scored_weight()
 			},
 			JobSubject::Aggregate(round) => {
 				Self::on_aggregate_scored(round, job, outcome);
-				T::WeightInfo::aggregate_scored(T::MaxUpdates::get())
-					.saturating_add(T::Registry::publish_scored_weight())
+				Self::aggregate_scored_weight()
 			},
 			// Registry versions: not ours.
 			JobSubject::Version(_) => Weight::zero(),
@@ -628,10 +693,31 @@ impl<T: Config> ScoreConsumer for Pallet<T> {
 	}
 
 	fn job_concluded_weight() -> Weight {
-		T::WeightInfo::base_scored(T::MaxUpdates::get()).max(T::WeightInfo::update_scored()).max(
-			T::WeightInfo::aggregate_scored(T::MaxUpdates::get())
-				.saturating_add(T::Registry::publish_scored_weight()),
-		)
+		Self::base_scored_weight(T::MaxUpdates::get())
+			.max(Self::update_scored_weight())
+			.max(Self::aggregate_scored_weight())
+	}
+}
+
+/// What hearing each kind of outcome costs, with the rewards' share of it.
+impl<T: Config> Pallet<T> {
+	/// The base's score judges `judged` waiting updates; an unscorable base settles the round.
+	fn base_scored_weight(judged: u32) -> Weight {
+		T::WeightInfo::base_scored(judged)
+			.saturating_add(T::Rewards::note_job_weight())
+			.saturating_add(T::Rewards::settle_weight(0, 0))
+	}
+
+	fn update_scored_weight() -> Weight {
+		T::WeightInfo::update_scored().saturating_add(T::Rewards::note_job_weight())
+	}
+
+	/// A verified aggregate is published and settles the round.
+	fn aggregate_scored_weight() -> Weight {
+		T::WeightInfo::aggregate_scored(T::MaxUpdates::get())
+			.saturating_add(T::Registry::publish_scored_weight())
+			.saturating_add(T::Rewards::note_job_weight())
+			.saturating_add(Self::settlement_weight())
 	}
 }
 
@@ -644,8 +730,8 @@ impl<T: Config> Pallet<T> {
 	/// - only an open round with a scored base has an aggregate being scored, and updates wait in
 	///   `Scored` only while the base's score is pending;
 	/// - the stake held from each account equals the stakes of its updates in `Scoring`/`Scored`
-	///   plus those of the aggregates it has being scored; the pot held equals the pots of the rounds
-	///   it opened; the deposit held equals its rounds' and updates' deposits;
+	///   plus those of the aggregates it has being scored; the pot held equals the pots of the open
+	///   rounds it opened (a finished round's pot went to the rewards); the deposit held equals its rounds' and updates' deposits;
 	/// - no id is at or beyond its `Next*Id` counter.
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use alloc::collections::BTreeMap;
@@ -695,7 +781,9 @@ impl<T: Config> Pallet<T> {
 				);
 				add(&mut stakes, &aggregate.submitter, aggregate.stake);
 			}
-			add(&mut pots, &round.opener, round.pot);
+			if round.state == RoundState::Open {
+				add(&mut pots, &round.opener, round.pot);
+			}
 			add(&mut deposits, &round.opener, round.deposit);
 		}
 		for (uid, update) in Updates::<T>::iter() {

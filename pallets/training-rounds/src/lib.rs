@@ -34,13 +34,21 @@
 //!    aggregate, the best accepted update is published as a validated version — `BestUpdate` — or the
 //!    round ends with `NoImprovement`.
 //!
+//! 6. **Settle**: when a round finishes (any outcome), its pot — the opener's funds plus the slashes it
+//!    received — moves to the rewards account and is settled by [`Config::Rewards`]: accepted updates'
+//!    contributors and their datasets' owners, pro rata to `(score − base) × samples`, and the
+//!    validators who scored the round's jobs honestly. A round without a published result returns the
+//!    pot, less the validators' share, to its opener. Every job that counted (the base's, each update's
+//!    latest, each aggregate's) is noted with the rewards when it concludes.
+//!
 //! Every per-round loop runs over at most `MaxUpdates` updates; no hook iterates.
 //!
 //! ## Funds
 //! Hold reasons: [`HoldReason::Pot`] (the opener's reward pot), [`HoldReason::Stake`] (updates and
 //! aggregates being scored), [`HoldReason::Deposit`] (the round and update records). Slashed stake moves
-//! with `transfer_on_hold`; nothing is minted or burnt here. The pot and the records stay until the
-//! round's rewards are paid out (the rewards issue).
+//! with `transfer_on_hold`; nothing is minted or burnt here. The pot leaves the opener's hold when the
+//! round finishes, for the rewards account. The round and update records stay, as the history of the
+//! round (their deposits stay held with them).
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -90,8 +98,8 @@ pub mod pallet {
 	};
 	use frame_system::pallet_prelude::*;
 	use modelchain_primitives::{
-		Artifact, DatasetId, JobId, ModelId, ModelRegistry, RoundId, Score, ScoreJobs, UpdateId,
-		VersionId, MAX_AGGREGATE_PARTS,
+		Artifact, DatasetId, JobId, ModelId, ModelRegistry, RoundId, RoundRewards, Score,
+		ScoreJobs, UpdateId, VersionId, MAX_AGGREGATE_PARTS,
 	};
 
 	/// The in-code storage version.
@@ -120,6 +128,10 @@ pub mod pallet {
 		/// Creates the scoring jobs of bases, updates and aggregates; outcomes come back through this
 		/// pallet's `ScoreConsumer`.
 		type Scoring: ScoreJobs;
+
+		/// Pays the rewards of finished rounds: each round's pot is moved to its account and settled,
+		/// and the scorers of each job that counted are noted for the validators' share.
+		type Rewards: RoundRewards<Self::AccountId, BalanceOf<Self>>;
 
 		/// Where slashed stake goes: `None` into the round's reward pot, `Some(account)` to that account
 		/// (a treasury).
@@ -424,10 +436,11 @@ pub mod pallet {
 		/// accepted update (highest score, then lowest id) is published as a validated version, or the
 		/// round ends with no improvement.
 		///
-		/// Origin: signed, anyone. Emits `RoundFinished`. Errors: `UnknownRound`, `RoundFinished`,
-		/// `CannotCloseYet`.
+		/// Origin: signed, anyone. Emits `RoundFinished`, and the rewards pallet's settlement events.
+		/// Errors: `UnknownRound`, `RoundFinished`, `CannotCloseYet`.
 		#[pallet::call_index(3)]
-		#[pallet::weight(T::WeightInfo::close_round(T::MaxUpdates::get()))]
+		#[pallet::weight(T::WeightInfo::close_round(T::MaxUpdates::get())
+			.saturating_add(Pallet::<T>::settlement_weight()))]
 		pub fn close_round(origin: OriginFor<T>, round: RoundId) -> DispatchResult {
 			ensure_signed(origin)?;
 			Self::do_close_round(round)

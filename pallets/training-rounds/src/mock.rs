@@ -7,9 +7,9 @@ use core::cell::RefCell;
 use frame_support::{derive_impl, parameter_types, traits::ConstU32, weights::Weight};
 use frame_system::EnsureRoot;
 use modelchain_primitives::{
-	Artifact, ArtifactFormat, JobId, JobOutcome, JobSpec, ScoreConsumer, ScoreJobs,
+	Artifact, ArtifactFormat, JobId, JobOutcome, JobSpec, ScoreConsumer, ScoreJobs, ScoringRecords,
 };
-use sp_runtime::{BuildStorage, DispatchError};
+use sp_runtime::{BuildStorage, DispatchError, Perbill};
 
 type Block = frame_system::mocking::MockBlock<Test>;
 pub type AccountId = u64;
@@ -38,6 +38,8 @@ mod runtime {
 	pub type Registry = pallet_model_registry;
 	#[runtime::pallet_index(3)]
 	pub type TrainingRounds = pallet_training_rounds;
+	#[runtime::pallet_index(4)]
+	pub type Rewards = pallet_rewards;
 }
 
 #[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
@@ -88,6 +90,7 @@ impl pallet_training_rounds::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Registry = Registry;
 	type Scoring = MockScoring;
+	type Rewards = Rewards;
 	type SlashedTo = SlashedTo;
 	type MaxUpdates = ConstU32<4>;
 	type MaxUpdateDatasets = ConstU32<3>;
@@ -102,9 +105,60 @@ impl pallet_training_rounds::Config for Test {
 
 use frame_support::traits::{ConstU128, ConstU64};
 
+parameter_types! {
+	pub const RewardsPalletId: frame_support::PalletId = frame_support::PalletId(*b"mdl/rwds");
+	pub const Treasury: AccountId = TREASURY;
+	pub const ValidatorShare: Perbill = Perbill::from_percent(10);
+	pub const DataShare: Perbill = Perbill::from_percent(20);
+	pub const RoundEmission: Perbill = Perbill::from_percent(50);
+	pub const NoForfeitAccount: Option<AccountId> = None;
+}
+
+/// The real rewards pallet, with no emission (so that every amount in these tests comes from pots
+/// and stakes): 10 % of a pot to honest validators, 20 % of an update's reward to its data owners.
+impl pallet_rewards::Config for Test {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type PalletId = RewardsPalletId;
+	type Scoring = MockScoring;
+	type EmissionPerBlock = ConstU128<0>;
+	type TreasuryShare = ValidatorShare;
+	type Treasury = Treasury;
+	type RoundEmission = RoundEmission;
+	type ValidatorShare = ValidatorShare;
+	type DataShare = DataShare;
+	type Tolerance = ConstU64<0>;
+	type ForfeitTo = NoForfeitAccount;
+	type MaxRoundScorers = ConstU32<8>;
+	type MaxContributions = ConstU32<4>;
+	type MaxContributionData = ConstU32<12>;
+	type WeightInfo = ();
+}
+
 thread_local! {
 	/// Jobs created through `MockScoring`, in order; their ids are their positions.
 	pub static JOBS: RefCell<Vec<JobSpec>> = const { RefCell::new(Vec::new()) };
+	/// The scorers of each concluded job: account, stake, honest.
+	pub static SCORERS: RefCell<Vec<(JobId, AccountId, Balance, bool)>> =
+		const { RefCell::new(Vec::new()) };
+}
+
+/// Scorer `who` with `stake` took part in every job concluded from now on, honestly or not.
+pub fn add_scorer(who: AccountId, stake: Balance, honest: bool) {
+	SCORERS.with(|s| s.borrow_mut().push((JobId::MAX, who, stake, honest)));
+}
+
+impl ScoringRecords<AccountId, Balance> for MockScoring {
+	fn assessed_scorers(_job: JobId, _tolerance: u64) -> Vec<(AccountId, Balance, bool)> {
+		SCORERS.with(|s| {
+			s.borrow().iter().map(|(_, who, stake, honest)| (*who, *stake, *honest)).collect()
+		})
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn benchmark_concluded_job(_: &[(AccountId, Balance)]) -> JobId {
+		unimplemented!("the rounds' benchmarks run on the runtime's scoring pallet")
+	}
 }
 
 /// Records the jobs the rounds create; the tests play the validators' outcomes back.
@@ -177,7 +231,9 @@ impl ExtBuilder {
 		}
 		.assimilate_storage(&mut storage)
 		.unwrap();
+		pallet_rewards::GenesisConfig::<Test>::default().assimilate_storage(&mut storage).unwrap();
 		JOBS.with(|jobs| jobs.borrow_mut().clear());
+		SCORERS.with(|s| s.borrow_mut().clear());
 		SlashedTo::set(None);
 		let mut ext = sp_io::TestExternalities::new(storage);
 		ext.execute_with(|| System::set_block_number(1));
@@ -188,6 +244,7 @@ impl ExtBuilder {
 		Self::build().execute_with(|| {
 			test();
 			TrainingRounds::do_try_state().expect("round invariants hold after the test");
+			Rewards::do_try_state().expect("rewards invariants hold after the test");
 			Registry::do_try_state().expect("registry invariants hold after the test");
 		});
 	}

@@ -139,7 +139,8 @@ pub struct Round<AccountId, Balance, BlockNumber> {
 	pub submission_end: BlockNumber,
 	/// The last block an update's verdict arrived in.
 	pub last_verdict_at: BlockNumber,
-	/// Held from `opener` for rewards (with what slashes add, when slashes go to the pot).
+	/// Held from `opener` for rewards (with what slashes add, when slashes go to the pot) while the
+	/// round is open; moved to the rewards account and settled when it finishes.
 	pub pot: Balance,
 	/// Held from `opener` for this record.
 	pub deposit: Balance,

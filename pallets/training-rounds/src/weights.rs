@@ -14,7 +14,7 @@
 // --chain
 // dev
 // --pallets
-// pallet_training_rounds,pallet_balances
+// pallet_rewards,pallet_training_rounds,pallet_scoring,pallet_balances
 // --extrinsic
 // *
 // --exclude-extrinsics
@@ -80,8 +80,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2188`
 		//  Estimated: `4815`
-		// Minimum execution time: 1_414_304_000 picoseconds.
-		Weight::from_parts(1_507_222_000, 4815)
+		// Minimum execution time: 1_460_994_000 picoseconds.
+		Weight::from_parts(2_426_540_000, 4815)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
@@ -112,10 +112,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3637 + u * (502 ±0)`
 		//  Estimated: `13690 + u * (2931 ±0)`
-		// Minimum execution time: 1_789_712_000 picoseconds.
-		Weight::from_parts(1_859_798_765, 13690)
-			// Standard Error: 2_083_637
-			.saturating_add(Weight::from_parts(125_849_543, 0).saturating_mul(u.into()))
+		// Minimum execution time: 1_863_703_000 picoseconds.
+		Weight::from_parts(3_129_354_920, 13690)
+			// Standard Error: 6_052_705
+			.saturating_add(Weight::from_parts(63_101_019, 0).saturating_mul(u.into()))
 			.saturating_add(T::DbWeight::get().reads(12_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(u.into())))
 			.saturating_add(T::DbWeight::get().writes(10_u64))
@@ -142,10 +142,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1327 + u * (498 ±0)`
 		//  Estimated: `4620 + u * (2913 ±0)`
-		// Minimum execution time: 1_049_892_000 picoseconds.
-		Weight::from_parts(1_111_459_306, 4620)
-			// Standard Error: 1_890_241
-			.saturating_add(Weight::from_parts(103_829_410, 0).saturating_mul(u.into()))
+		// Minimum execution time: 1_058_214_000 picoseconds.
+		Weight::from_parts(1_654_493_222, 4620)
+			// Standard Error: 3_858_617
+			.saturating_add(Weight::from_parts(85_596_967, 0).saturating_mul(u.into()))
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(u.into())))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
@@ -165,28 +165,39 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ModelRegistry::Datasets` (`max_values`: None, `max_size`: Some(700), added: 3175, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::NextVersionId` (r:1 w:1)
 	/// Proof: `ModelRegistry::NextVersionId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:1 w:1)
+	/// Storage: `System::Account` (r:3 w:3)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Storage: `Balances::Holds` (r:2 w:2)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Storage: `Rewards::Work` (r:1 w:0)
+	/// Proof: `Rewards::Work` (`max_values`: None, `max_size`: Some(3110), added: 5585, mode: `MaxEncodedLen`)
+	/// Storage: `Rewards::Reserve` (r:1 w:1)
+	/// Proof: `Rewards::Reserve` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Rewards::Pending` (r:17 w:17)
+	/// Proof: `Rewards::Pending` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Rewards::TotalUnclaimed` (r:1 w:1)
+	/// Proof: `Rewards::TotalUnclaimed` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::ModelVersions` (r:0 w:1)
 	/// Proof: `ModelRegistry::ModelVersions` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// The range of component `u` is `[1, 16]`.
 	fn close_round(u: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4497 + u * (481 ±0)`
+		//  Measured:  `4888 + u * (496 ±0)`
 		//  Estimated: `13690 + u * (2913 ±0)`
-		// Minimum execution time: 1_674_401_000 picoseconds.
-		Weight::from_parts(1_601_326_165, 13690)
-			// Standard Error: 4_775_363
-			.saturating_add(Weight::from_parts(152_779_075, 0).saturating_mul(u.into()))
-			.saturating_add(T::DbWeight::get().reads(11_u64))
-			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(u.into())))
-			.saturating_add(T::DbWeight::get().writes(12_u64))
+		// Minimum execution time: 2_819_394_000 picoseconds.
+		Weight::from_parts(4_519_609_230, 13690)
+			// Standard Error: 10_682_113
+			.saturating_add(Weight::from_parts(395_364_784, 0).saturating_mul(u.into()))
+			.saturating_add(T::DbWeight::get().reads(18_u64))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(u.into())))
+			.saturating_add(T::DbWeight::get().writes(18_u64))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(u.into())))
 			.saturating_add(Weight::from_parts(0, 2913).saturating_mul(u.into()))
 	}
 	/// Storage: `TrainingRounds::Rounds` (r:1 w:1)
 	/// Proof: `TrainingRounds::Rounds` (`max_values`: None, `max_size`: Some(1155), added: 3630, mode: `MaxEncodedLen`)
+	/// Storage: `Scoring::Results` (r:1 w:0)
+	/// Proof: `Scoring::Results` (`max_values`: None, `max_size`: Some(10795), added: 13270, mode: `MaxEncodedLen`)
 	/// Storage: `TrainingRounds::RoundUpdates` (r:17 w:0)
 	/// Proof: `TrainingRounds::RoundUpdates` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
 	/// Storage: `TrainingRounds::Updates` (r:16 w:16)
@@ -198,13 +209,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `u` is `[0, 16]`.
 	fn base_scored(u: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `965 + u * (634 ±0)`
-		//  Estimated: `4620 + u * (2913 ±0)`
-		// Minimum execution time: 271_444_000 picoseconds.
-		Weight::from_parts(894_374_453, 4620)
-			// Standard Error: 8_620_959
-			.saturating_add(Weight::from_parts(660_078_442, 0).saturating_mul(u.into()))
-			.saturating_add(T::DbWeight::get().reads(2_u64))
+		//  Measured:  `1201 + u * (635 ±0)`
+		//  Estimated: `14260 + u * (2913 ±0)`
+		// Minimum execution time: 337_012_000 picoseconds.
+		Weight::from_parts(845_083_823, 14260)
+			// Standard Error: 6_715_672
+			.saturating_add(Weight::from_parts(592_736_720, 0).saturating_mul(u.into()))
+			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(u.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(u.into())))
@@ -214,24 +225,28 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `TrainingRounds::Updates` (`max_values`: None, `max_size`: Some(438), added: 2913, mode: `MaxEncodedLen`)
 	/// Storage: `TrainingRounds::Rounds` (r:1 w:1)
 	/// Proof: `TrainingRounds::Rounds` (`max_values`: None, `max_size`: Some(1155), added: 3630, mode: `MaxEncodedLen`)
+	/// Storage: `Scoring::Results` (r:1 w:0)
+	/// Proof: `Scoring::Results` (`max_values`: None, `max_size`: Some(10795), added: 13270, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:2 w:2)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn update_scored() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1842`
-		//  Estimated: `6218`
-		// Minimum execution time: 1_208_197_000 picoseconds.
-		Weight::from_parts(1_318_231_000, 6218)
-			.saturating_add(T::DbWeight::get().reads(6_u64))
+		//  Measured:  `2037`
+		//  Estimated: `14260`
+		// Minimum execution time: 1_294_957_000 picoseconds.
+		Weight::from_parts(1_426_903_000, 14260)
+			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
 	/// Storage: `TrainingRounds::Rounds` (r:1 w:1)
 	/// Proof: `TrainingRounds::Rounds` (`max_values`: None, `max_size`: Some(1155), added: 3630, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:1 w:1)
+	/// Storage: `Scoring::Results` (r:1 w:0)
+	/// Proof: `Scoring::Results` (`max_values`: None, `max_size`: Some(10795), added: 13270, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:3 w:3)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Storage: `Balances::Holds` (r:2 w:2)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `TrainingRounds::RoundUpdates` (r:17 w:0)
 	/// Proof: `TrainingRounds::RoundUpdates` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
@@ -245,20 +260,29 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ModelRegistry::Datasets` (`max_values`: None, `max_size`: Some(700), added: 3175, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::NextVersionId` (r:1 w:1)
 	/// Proof: `ModelRegistry::NextVersionId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Rewards::Work` (r:1 w:0)
+	/// Proof: `Rewards::Work` (`max_values`: None, `max_size`: Some(3110), added: 5585, mode: `MaxEncodedLen`)
+	/// Storage: `Rewards::Reserve` (r:1 w:1)
+	/// Proof: `Rewards::Reserve` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Rewards::Pending` (r:17 w:17)
+	/// Proof: `Rewards::Pending` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Rewards::TotalUnclaimed` (r:1 w:1)
+	/// Proof: `Rewards::TotalUnclaimed` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::ModelVersions` (r:0 w:1)
 	/// Proof: `ModelRegistry::ModelVersions` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// The range of component `u` is `[1, 16]`.
 	fn aggregate_scored(u: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4845 + u * (487 ±0)`
-		//  Estimated: `13690 + u * (2913 ±0)`
-		// Minimum execution time: 1_893_597_000 picoseconds.
-		Weight::from_parts(2_373_866_635, 13690)
-			// Standard Error: 6_918_473
-			.saturating_add(Weight::from_parts(97_887_511, 0).saturating_mul(u.into()))
-			.saturating_add(T::DbWeight::get().reads(11_u64))
-			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(u.into())))
-			.saturating_add(T::DbWeight::get().writes(12_u64))
+		//  Measured:  `5467 + u * (500 ±0)`
+		//  Estimated: `14260 + u * (2913 ±0)`
+		// Minimum execution time: 3_014_104_000 picoseconds.
+		Weight::from_parts(3_130_942_916, 14260)
+			// Standard Error: 15_232_887
+			.saturating_add(Weight::from_parts(607_022_864, 0).saturating_mul(u.into()))
+			.saturating_add(T::DbWeight::get().reads(19_u64))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(u.into())))
+			.saturating_add(T::DbWeight::get().writes(18_u64))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(u.into())))
 			.saturating_add(Weight::from_parts(0, 2913).saturating_mul(u.into()))
 	}
 }
@@ -266,54 +290,56 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with ParityDB's costs, for tests and mock runtimes.
 impl WeightInfo for () {
 	fn open_round() -> Weight {
-		Weight::from_parts(1_507_222_000, 4815)
+		Weight::from_parts(2_426_540_000, 4815)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(7_u64))
 	}
 	fn submit_update(u: u32, ) -> Weight {
-		Weight::from_parts(1_859_798_765, 13690)
-			.saturating_add(Weight::from_parts(125_849_543, 0).saturating_mul(u.into()))
+		Weight::from_parts(3_129_354_920, 13690)
+			.saturating_add(Weight::from_parts(63_101_019, 0).saturating_mul(u.into()))
 			.saturating_add(ParityDbWeight::get().reads(12_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(u.into())))
 			.saturating_add(ParityDbWeight::get().writes(10_u64))
 			.saturating_add(Weight::from_parts(0, 2931).saturating_mul(u.into()))
 	}
 	fn submit_aggregate(u: u32, ) -> Weight {
-		Weight::from_parts(1_111_459_306, 4620)
-			.saturating_add(Weight::from_parts(103_829_410, 0).saturating_mul(u.into()))
+		Weight::from_parts(1_654_493_222, 4620)
+			.saturating_add(Weight::from_parts(85_596_967, 0).saturating_mul(u.into()))
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(u.into())))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 			.saturating_add(Weight::from_parts(0, 2913).saturating_mul(u.into()))
 	}
 	fn close_round(u: u32, ) -> Weight {
-		Weight::from_parts(1_601_326_165, 13690)
-			.saturating_add(Weight::from_parts(152_779_075, 0).saturating_mul(u.into()))
-			.saturating_add(ParityDbWeight::get().reads(11_u64))
-			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(u.into())))
-			.saturating_add(ParityDbWeight::get().writes(12_u64))
+		Weight::from_parts(4_519_609_230, 13690)
+			.saturating_add(Weight::from_parts(395_364_784, 0).saturating_mul(u.into()))
+			.saturating_add(ParityDbWeight::get().reads(18_u64))
+			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(u.into())))
+			.saturating_add(ParityDbWeight::get().writes(18_u64))
+			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(u.into())))
 			.saturating_add(Weight::from_parts(0, 2913).saturating_mul(u.into()))
 	}
 	fn base_scored(u: u32, ) -> Weight {
-		Weight::from_parts(894_374_453, 4620)
-			.saturating_add(Weight::from_parts(660_078_442, 0).saturating_mul(u.into()))
-			.saturating_add(ParityDbWeight::get().reads(2_u64))
+		Weight::from_parts(845_083_823, 14260)
+			.saturating_add(Weight::from_parts(592_736_720, 0).saturating_mul(u.into()))
+			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(u.into())))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 			.saturating_add(ParityDbWeight::get().writes((3_u64).saturating_mul(u.into())))
 			.saturating_add(Weight::from_parts(0, 2913).saturating_mul(u.into()))
 	}
 	fn update_scored() -> Weight {
-		Weight::from_parts(1_318_231_000, 6218)
-			.saturating_add(ParityDbWeight::get().reads(6_u64))
+		Weight::from_parts(1_426_903_000, 14260)
+			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn aggregate_scored(u: u32, ) -> Weight {
-		Weight::from_parts(2_373_866_635, 13690)
-			.saturating_add(Weight::from_parts(97_887_511, 0).saturating_mul(u.into()))
-			.saturating_add(ParityDbWeight::get().reads(11_u64))
-			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(u.into())))
-			.saturating_add(ParityDbWeight::get().writes(12_u64))
+		Weight::from_parts(3_130_942_916, 14260)
+			.saturating_add(Weight::from_parts(607_022_864, 0).saturating_mul(u.into()))
+			.saturating_add(ParityDbWeight::get().reads(19_u64))
+			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(u.into())))
+			.saturating_add(ParityDbWeight::get().writes(18_u64))
+			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(u.into())))
 			.saturating_add(Weight::from_parts(0, 2913).saturating_mul(u.into()))
 	}
 }

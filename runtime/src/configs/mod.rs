@@ -9,6 +9,7 @@ use frame_support::{
 		constants::{ParityDbWeight, WEIGHT_REF_TIME_PER_SECOND},
 		ConstantMultiplier, IdentityFee, Weight,
 	},
+	PalletId,
 };
 use frame_system::{
 	limits::{BlockLength, BlockWeights},
@@ -16,15 +17,18 @@ use frame_system::{
 };
 use pallet_transaction_payment::{ConstFeeMultiplier, FungibleAdapter, Multiplier};
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
-use sp_runtime::{traits::One, Perbill};
+use sp_runtime::{
+	traits::{AccountIdConversion, One},
+	Perbill,
+};
 use sp_version::RuntimeVersion;
 
 use sp_runtime::transaction_validity::TransactionPriority;
 
 use super::{
 	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, ModelRegistry, Nonce, PalletInfo,
-	Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin,
-	RuntimeTask, Scoring, System, TrainingRounds, TxExtension, UncheckedExtrinsic,
+	Rewards, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason,
+	RuntimeOrigin, RuntimeTask, Scoring, System, TrainingRounds, TxExtension, UncheckedExtrinsic,
 	BLOCK_HASH_COUNT, DAYS, EXISTENTIAL_DEPOSIT, MICRO_UNIT, MILLI_UNIT, SLOT_DURATION,
 	SS58_PREFIX, UNIT, VERSION,
 };
@@ -211,6 +215,7 @@ impl pallet_training_rounds::Config for Runtime {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Registry = ModelRegistry;
 	type Scoring = Scoring;
+	type Rewards = Rewards;
 	type SlashedTo = SlashedTo;
 	type MaxUpdates = ConstU32<16>;
 	type MaxUpdateDatasets = ConstU32<4>;
@@ -222,6 +227,43 @@ impl pallet_training_rounds::Config for Runtime {
 	type MinWindow = MinRoundWindow;
 	type MaxWindow = MaxRoundWindow;
 	type WeightInfo = pallet_training_rounds::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+	pub const RewardsPalletId: PalletId = PalletId(*b"mdl/rwds");
+	/// The treasury's account (no spending pallet yet: it accumulates until governance has one).
+	pub TreasuryAccount: AccountId = PalletId(*b"mdl/trsy").into_account_truncating();
+	pub ForfeitTo: Option<AccountId> = Some(TreasuryAccount::get());
+	/// 1 MDL per block, about 5.3 million MDL a year at 6-second blocks.
+	pub const EmissionPerBlock: Balance = UNIT;
+	pub const TreasuryShare: Perbill = Perbill::from_percent(20);
+	/// Each round with a result receives a tenth of the reserve: rewards follow the work done.
+	pub const RoundEmission: Perbill = Perbill::from_percent(10);
+	pub const ValidatorShare: Perbill = Perbill::from_percent(10);
+	pub const DataShare: Perbill = Perbill::from_percent(20);
+	/// Validators evaluate deterministically, so an honest score is within 0.1 % (of the metric's
+	/// unit) of the median; anything further is treated as a deviation.
+	pub const ScoreTolerance: u64 = 1_000_000;
+}
+
+impl pallet_rewards::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type PalletId = RewardsPalletId;
+	type Scoring = Scoring;
+	type EmissionPerBlock = EmissionPerBlock;
+	type TreasuryShare = TreasuryShare;
+	type Treasury = TreasuryAccount;
+	type RoundEmission = RoundEmission;
+	type ValidatorShare = ValidatorShare;
+	type DataShare = DataShare;
+	type Tolerance = ScoreTolerance;
+	type ForfeitTo = ForfeitTo;
+	// Every registered scorer can be paid.
+	type MaxRoundScorers = <Runtime as pallet_scoring::Config>::MaxScorers;
+	type MaxContributions = <Runtime as pallet_training_rounds::Config>::MaxUpdates;
+	type MaxContributionData = ConstU32<{ 16 * 4 }>;
+	type WeightInfo = pallet_rewards::weights::SubstrateWeight<Runtime>;
 }
 
 impl<LocalCall> frame_system::offchain::CreateTransactionBase<LocalCall> for Runtime

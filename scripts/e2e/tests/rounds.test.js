@@ -3,7 +3,8 @@
 // the fixture generator). The poisoned one is slashed into the round's pot, the honest ones are accepted,
 // and the FedAvg aggregate built by scripts/aggregate.py is recomputed by the validator, verified and
 // published as a validated version. Every amount is checked exactly, and the round is read through the
-// runtime API with no custom types.
+// runtime API with no custom types. The round's settlement is then recomputed from the documented
+// formula, and every contributor, the data owner and the validator claim exactly their rewards.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
@@ -205,5 +206,84 @@ describe('training rounds', () => {
     assert.deepEqual(jsonUpdates.map((u) => u.state.status), ['accepted', 'accepted', 'slashed']);
     assert.equal(jsonUpdates[2].state.reason, 'belowFloor');
     assert.equal(jsonUpdates[0].contributor, charlie.address);
+
+    // Rewards. The round settled in the block that verified the aggregate (the scoring pallet's
+    // on_initialize, before that block's emission). The documented formula, with the runtime's
+    // parameters, recomputed here from what the chain recorded:
+    const settledAt = await findEvent('rewards', 'RoundSettled', (d) => d.round.toNumber() === round, 60);
+    const settled = settledAt.data;
+    const header = await api.rpc.chain.getHeader(settledAt.hash);
+    const reserveBefore = (await api.query.rewards.reserve.at(header.parentHash)).toBigInt();
+    const perbill = (parts) => (x) => (x * parts) / 1_000_000_000n;
+    const tenPercent = perbill(100_000_000n);
+    const twentyPercent = perbill(200_000_000n);
+    // Pot with the slash, and a tenth of the emission reserve.
+    assert.equal(settled.pot.toBigInt(), POT + STAKE);
+    const emission = tenPercent(reserveBefore);
+    assert.ok(emission > 0n, 'the emission reserve tops the round up');
+    assert.equal(settled.emission.toBigInt(), emission);
+    const total = POT + STAKE + emission;
+    // Alice, the only validator, scored all five jobs (base, three updates, aggregate) at the median:
+    // the whole validator share (10 %) is hers, nothing forfeited.
+    const validators = tenPercent(total);
+    assert.equal(settled.validators.toBigInt(), validators);
+    assert.equal(settled.forfeited.toBigInt(), 0n);
+    // The accepted updates share the rest by (score − base) × samples; 20 % of each goes to Bob, the
+    // owner of the dataset it declared. The poisoned update and the aggregator earn nothing.
+    const gain = (name) => BigInt(ref[name].accuracy.ppb) - BigInt(ref.round_base.accuracy.ppb);
+    const wA = gain('round_update_a') * BigInt(samples.round_update_a);
+    const wB = gain('round_update_b') * BigInt(samples.round_update_b);
+    const forContributors = total - validators;
+    const shareA = (forContributors * wA) / (wA + wB);
+    const shareB = (forContributors * wB) / (wA + wB);
+    const dataA = twentyPercent(shareA);
+    const dataB = twentyPercent(shareB);
+    const expected = {
+      charlie: shareA - dataA,
+      dave: shareB - dataB,
+      bob: dataA + dataB,
+      alice: validators,
+      eve: 0n,
+      ferdie: 0n,
+    };
+    assert.equal(settled.compute.toBigInt(), expected.charlie + expected.dave);
+    assert.equal(settled.dataOwners.toBigInt(), expected.bob);
+    assert.equal(settled.dust.toBigInt(), total - expected.charlie - expected.dave - expected.bob - validators);
+    for (const [name, amount] of Object.entries(expected)) {
+      const who = accounts[name];
+      // The runtime API (decoded from metadata) and the RPC's JSON agree.
+      assert.equal((await api.call.rewardsApi.pending(who.address)).toBigInt(), amount, `${name}'s pending rewards`);
+      const viaRpc = await rpcCall(api, 'rewards_pending', [who.address]);
+      assert.deepEqual(viaRpc, { account: who.address, pending: amount.toString() });
+    }
+    // Each claims exactly its amount, once.
+    for (const name of ['charlie', 'dave', 'bob', 'alice']) {
+      const who = accounts[name];
+      const balanceBefore = await free(who);
+      const { events } = await sendAndInclude(api, api.tx.rewards.claimRewards(who.address), who);
+      const fee = eventData(events, 'transactionPayment', 'TransactionFeePaid').actualFee.toBigInt();
+      assert.equal(eventData(events, 'rewards', 'RewardsClaimed').amount.toBigInt(), expected[name]);
+      assert.equal(await free(who), balanceBefore + expected[name] - fee, `${name} was paid exactly`);
+      await assert.rejects(
+        sendAndInclude(api, api.tx.rewards.claimRewards(who.address), who), /rewards\.NothingToClaim/,
+      );
+    }
+    await assert.rejects(
+      sendAndInclude(api, api.tx.rewards.claimRewards(eve.address), eve), /rewards\.NothingToClaim/,
+    );
   });
+
+  /** The newest event `section.method` whose data satisfies `pred`, within the last `blocks` blocks. */
+  async function findEvent(section, method, pred, blocks) {
+    const best = (await api.rpc.chain.getHeader()).number.toNumber();
+    for (let n = best; n >= Math.max(0, best - blocks); n -= 1) {
+      const hash = await api.rpc.chain.getBlockHash(n);
+      for (const { event } of await api.query.system.events.at(hash)) {
+        if (event.section === section && event.method === method && pred(event.data)) {
+          return { hash, data: event.data };
+        }
+      }
+    }
+    throw new Error(`${section}.${method} not found in the last ${blocks} blocks`);
+  }
 });

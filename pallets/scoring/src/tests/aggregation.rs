@@ -3,7 +3,7 @@
 use super::*;
 use crate::Event;
 use frame_support::assert_noop;
-use modelchain_primitives::{ArtifactFault, JobOutcome, JobSubject};
+use modelchain_primitives::{ArtifactFault, JobOutcome, JobSubject, ScoringRecords};
 
 fn s(score: u64, stake: u128) -> (Verdict, u128) {
 	(Verdict::Scored(score), stake)
@@ -119,6 +119,33 @@ fn a_job_concludes_after_its_reveal_window_with_every_participant_assessed() {
 		assert_eq!(result.revealed_stake, 600);
 		assert!(!Jobs::<Test>::contains_key(job));
 		assert!(OpenJobs::<Test>::get().is_empty());
+
+		// What the rewards read: with a tolerance of 20, Alice (0) and Bob (20) were honest; Charlie
+		// disagreed and Dave missed his reveal. Each with the stake its verdict weighed.
+		let mut assessed = <Scoring as ScoringRecords<_, _>>::assessed_scorers(job, 20);
+		assessed.sort();
+		assert_eq!(
+			assessed,
+			vec![(ALICE, 300, true), (BOB, 200, true), (CHARLIE, 100, false), (DAVE, 100, false)]
+		);
+		// A tighter tolerance makes Bob's 20 a deviation.
+		let honest: Vec<_> = <Scoring as ScoringRecords<_, _>>::assessed_scorers(job, 19)
+			.into_iter()
+			.filter(|(_, _, honest)| *honest)
+			.map(|(who, _, _)| who)
+			.collect();
+		assert_eq!(honest, vec![ALICE]);
+	});
+}
+
+#[test]
+fn the_rewards_read_nobody_for_a_job_that_has_not_concluded() {
+	ExtBuilder::build_and_execute(|| {
+		let alice = register(ALICE);
+		let job = create_job(1);
+		assert_ok!(commit(job, &alice, Verdict::Scored(5), SALT));
+		assert!(<Scoring as ScoringRecords<_, _>>::assessed_scorers(job, 0).is_empty());
+		assert!(<Scoring as ScoringRecords<_, _>>::assessed_scorers(99, 0).is_empty());
 	});
 }
 

@@ -7,17 +7,28 @@ use modelchain_primitives::{
 	AggregatePart, ArtifactCheck, ArtifactFault, JobSubject, ModelRegistry, VersionStatus,
 };
 
+/// An honest validator and one that deviates, in every job of these tests that sets them up.
+const HONEST_SCORER: AccountId = 10;
+const DEVIANT_SCORER: AccountId = 11;
+
 fn issuance_of_participants() -> Balance {
 	[OWNER, HONEST_A, HONEST_B, POISONER, DATA_OWNER, AGGREGATOR, TREASURY, PAUPER, LAZY]
 		.iter()
+		.chain(&[HONEST_SCORER, DEVIANT_SCORER, Rewards::account_id()])
 		.map(|who| total(*who))
 		.sum()
+}
+
+fn pending(who: AccountId) -> Balance {
+	pallet_rewards::Pending::<Test>::get(who)
 }
 
 #[test]
 fn a_round_with_honest_lazy_and_poisoned_contributors_accounts_for_every_token() {
 	ExtBuilder::build_and_execute(|| {
 		setup();
+		add_scorer(HONEST_SCORER, 100, true);
+		add_scorer(DEVIANT_SCORER, 100, false);
 		let mut p = params();
 		p.max_updates = 4;
 		let owner_before = (free(OWNER), total(OWNER));
@@ -110,7 +121,27 @@ fn a_round_with_honest_lazy_and_poisoned_contributors_accounts_for_every_token()
 		// The aggregator's stake is back; it holds the version's registry deposit.
 		assert_eq!(held(HoldReason::Stake, AGGREGATOR), 0);
 		assert_eq!(total(AGGREGATOR), ENDOWMENT);
-		// Nothing was minted or burnt: the slash only moved.
+
+		// Settled: the pot with the slash (1 100) left the owner for the rewards account. Six jobs
+		// counted (base, four updates, aggregate), each with both scorers: work 1 200, honest 600.
+		// Validators 10 % = 110: 55 to the honest one, 55 forfeited (into the reserve). Contributors
+		// 990 by gain × samples, 100 M × 600 : 50 M × 400 = 3 : 1 → 742 and 247; of each, 20 % to
+		// the datasets' owner (148 and 49). Dust 1.
+		assert_eq!(held(HoldReason::Pot, OWNER), 0);
+		assert_eq!(total(OWNER), owner_before.1 - POT);
+		assert_eq!(pending(HONEST_A), 742 - 148);
+		assert_eq!(pending(HONEST_B), 247 - 49);
+		assert_eq!(pending(DATA_OWNER), 148 + 49);
+		assert_eq!(pending(HONEST_SCORER), 55);
+		assert_eq!(pending(DEVIANT_SCORER), 0);
+		assert_eq!((pending(LAZY), pending(POISONER), pending(OWNER)), (0, 0, 0));
+		assert_eq!(pallet_rewards::Reserve::<Test>::get(), 55 + 1);
+		for who in [HONEST_A, HONEST_B, DATA_OWNER, HONEST_SCORER] {
+			let (before, owed) = (free(who), pending(who));
+			assert_ok!(Rewards::claim_rewards(RuntimeOrigin::signed(LAZY), who));
+			assert_eq!(free(who), before + owed);
+		}
+		// Nothing was minted or burnt: the slash and the pot only moved.
 		assert_eq!(issuance_of_participants(), Balances::total_issuance());
 	});
 }
@@ -239,8 +270,14 @@ fn a_round_without_accepted_updates_closes_with_no_improvement() {
 			last_event(),
 			Event::RoundFinished { round: 0, outcome: RoundOutcome::NoImprovement }
 		);
-		// The pot and the records' deposits stay held for the rewards payout.
-		assert_eq!(held(HoldReason::Pot, OWNER), POT);
+		// The pot left the owner's hold and was credited back to it (nobody scored: no validator
+		// share); the records' deposits stay held with the records.
+		assert_eq!(held(HoldReason::Pot, OWNER), 0);
+		assert_eq!(held(HoldReason::Deposit, OWNER), 50);
+		assert_eq!(pending(OWNER), POT);
+		let free_before = free(OWNER);
+		assert_ok!(Rewards::claim_rewards(RuntimeOrigin::signed(OWNER), OWNER));
+		assert_eq!(free(OWNER), free_before + POT);
 	});
 }
 
@@ -266,10 +303,29 @@ fn updates_scored_before_the_base_wait_for_its_score() {
 fn an_unscorable_base_finishes_the_round_and_releases_every_stake() {
 	ExtBuilder::build_and_execute(|| {
 		open();
+		add_scorer(HONEST_SCORER, 100, true);
 		let a = submit(HONEST_A, 1, 600, vec![DATA_1]);
 		let b = submit(HONEST_B, 2, 400, vec![DATA_2]);
+		let poisoned = submit(POISONER, 4, 600, vec![DATA_1]);
 		conclude(job_of(a), JobOutcome::Scored(600_000_000));
 		conclude(0, JobOutcome::Invalid(ArtifactFault::GoldenSetUnusable));
+		// The validator who agreed the base was unscorable earned 10 % of the pot; the rest went back
+		// to the owner, as a refund to claim.
+		assert_eq!(held(HoldReason::Pot, OWNER), 0);
+		assert_eq!(pending(HONEST_SCORER), POT / 10);
+		assert_eq!(pending(OWNER), POT - POT / 10);
+		// A model that is itself invalid, judged after the round finished, is still slashed: to the
+		// owner, free, since the settled pot takes nothing more.
+		let owner_free = free(OWNER);
+		conclude(job_of(poisoned), JobOutcome::Invalid(ArtifactFault::InvalidModel));
+		assert_eq!(
+			state_of(poisoned),
+			UpdateState::Slashed(SlashReason::Invalid(ArtifactFault::InvalidModel))
+		);
+		assert_eq!(free(OWNER), owner_free + STAKE);
+		assert_eq!(total(POISONER), ENDOWMENT - STAKE);
+		// Nor does a verdict on a settled round leave work to pay.
+		assert_eq!(pallet_rewards::Work::<Test>::iter().count(), 0);
 		assert_eq!(round().state, RoundState::Finished(RoundOutcome::BaseUnscorable));
 		assert_eq!(state_of(a), UpdateState::Unscored);
 		assert_eq!(total(HONEST_A), ENDOWMENT);
