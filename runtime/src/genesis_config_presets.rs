@@ -1,7 +1,10 @@
 //! Genesis presets: the initial state of the `dev` and `local` networks. The node's chain specs are built
 //! from these, so a preset is the single source of truth for each network's authorities and endowments.
 
-use crate::{AccountId, BalancesConfig, RuntimeGenesisConfig, ScoringConfig, SudoConfig, UNIT};
+use crate::{
+	AccountId, BalancesConfig, GovernanceConfig, RuntimeGenesisConfig, ScoringConfig, SudoConfig,
+	UNIT,
+};
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
 use serde_json::Value;
@@ -49,6 +52,10 @@ fn testnet_genesis(
 				.collect::<Vec<_>>(),
 		},
 		sudo: SudoConfig { key: Some(root) },
+		// Referenda decide in a few dozen blocks on development networks.
+		governance: GovernanceConfig {
+			timings: Some(pallet_governance::TrackTimings::development()),
+		},
 	})
 }
 

@@ -71,7 +71,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	authoring_version: 1,
 	// Bump on every change to the runtime's logic; `transaction_version` on every change to call
 	// indices or arguments.
-	spec_version: 103,
+	spec_version: 104,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 2,
@@ -210,4 +210,19 @@ mod runtime {
 
 	#[runtime::pallet_index(10)]
 	pub type Rewards = pallet_rewards;
+
+	#[runtime::pallet_index(11)]
+	pub type Preimage = pallet_preimage;
+
+	#[runtime::pallet_index(12)]
+	pub type Scheduler = pallet_scheduler;
+
+	#[runtime::pallet_index(13)]
+	pub type ConvictionVoting = pallet_conviction_voting;
+
+	#[runtime::pallet_index(14)]
+	pub type Referenda = pallet_referenda;
+
+	#[runtime::pallet_index(15)]
+	pub type Governance = pallet_governance;
 }

@@ -1,5 +1,7 @@
 //! The `Config` of every pallet in the runtime.
 
+pub mod governance;
+
 use frame_support::{
 	derive_impl,
 	dispatch::DispatchClass,
@@ -160,9 +162,9 @@ impl pallet_model_registry::Config for Runtime {
 	type MaxMetricKeyLen = ConstU32<32>;
 	type MaxRollbackDepth = ConstU32<16>;
 	type MaxLineage = ConstU32<256>;
-	// Root (sudo) until governance takes these over with its model-promotion and rollback tracks.
-	type PromoteOrigin = EnsureRoot<AccountId>;
-	type RollbackOrigin = EnsureRoot<AccountId>;
+	// A referendum on the model promotion / rollback track (or root).
+	type PromoteOrigin = governance::PromoteOrigin;
+	type RollbackOrigin = governance::RollbackOrigin;
 	type EvaluationOrigin = EnsureRoot<AccountId>;
 	type Scoring = Scoring;
 	type WeightInfo = pallet_model_registry::weights::SubstrateWeight<Runtime>;

@@ -78,3 +78,37 @@ export function sendAndInclude(api, tx, signer, { timeoutMs = 120_000 } = {}) {
     }).then((u) => { unsub = u; }, (e) => { clearTimeout(timer); reject(e); });
   });
 }
+
+/**
+ * Resolves with `read()`'s value once `done(value)` holds, checking at every new best block; rejects
+ * when `blocks` blocks pass without it (with `context()` in the message, e.g. the node's log tail).
+ */
+export async function waitUntil(api, { what, blocks, read, done, context = () => '' }) {
+  const start = (await api.rpc.chain.getHeader()).number.toNumber();
+  return new Promise((resolve, reject) => {
+    let unsub = null;
+    let busy = false;
+    let settled = false;
+    const finish = (fn, value) => {
+      if (settled) return;
+      settled = true;
+      if (unsub) unsub();
+      fn(value);
+    };
+    const check = async (header) => {
+      if (busy || settled) return;
+      busy = true;
+      try {
+        const value = await read();
+        if (done(value)) finish(resolve, value);
+        else if (header.number.toNumber() > start + blocks) {
+          finish(reject, new Error(`${what}: not within ${blocks} blocks\n${context()}`));
+        }
+      } finally {
+        busy = false;
+      }
+    };
+    api.rpc.chain.subscribeNewHeads((header) => { check(header).catch((e) => finish(reject, e)); })
+      .then((u) => { if (settled) u(); else unsub = u; });
+  });
+}

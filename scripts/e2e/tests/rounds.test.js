@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import { artifactOf, reference, serveFixtures } from '../lib/artifacts.js';
-import { connect, devAccounts, rpcCall, sendAndInclude } from '../lib/chain.js';
+import { connect, devAccounts, rpcCall, sendAndInclude, waitUntil } from '../lib/chain.js';
 import { startNode } from '../lib/node.js';
 
 const UNIT = 10n ** 12n;
@@ -45,31 +45,9 @@ describe('training rounds', () => {
   const served = (name, format) => artifactOf(name, server.url(`/files/${name}`), format);
 
   /** Resolves with `read()`'s value once `done(value)` holds, checking every new block; fails after `blocks`. */
-  async function waitFor(what, blocks, read, done) {
-    const start = (await api.rpc.chain.getHeader()).number.toNumber();
-    return new Promise((resolve, reject) => {
-      let unsub = null;
-      let busy = false;
-      const check = async (header) => {
-        if (busy) return;
-        busy = true;
-        try {
-          const value = await read();
-          if (done(value)) {
-            if (unsub) unsub();
-            resolve(value);
-          } else if (header.number.toNumber() > start + blocks) {
-            if (unsub) unsub();
-            reject(new Error(`${what}: not within ${blocks} blocks\n${node.logs().slice(-4000)}`));
-          }
-        } finally {
-          busy = false;
-        }
-      };
-      api.rpc.chain.subscribeNewHeads((header) => { check(header).catch(reject); })
-        .then((u) => { unsub = u; });
-    });
-  }
+  const waitFor = (what, blocks, read, done) => waitUntil(api, {
+    what, blocks, read, done, context: () => node.logs().slice(-4000),
+  });
 
   const free = async (who) => (await api.query.system.account(who.address)).data.free.toBigInt();
   /** Held amounts by `pallet.reason`, lower case (e.g. `trainingrounds.stake`). */

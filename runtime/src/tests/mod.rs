@@ -1,5 +1,7 @@
 //! Runtime tests: the genesis presets, as the node builds them from the wasm, and a real block with a
-//! signed transfer, fees included.
+//! signed transfer, fees included. Governance: `governance.rs`.
+
+mod governance;
 
 use crate::{
 	genesis_config_presets::{ENDOWMENT, GENESIS_SCORER_STAKE},
@@ -20,7 +22,7 @@ use sp_runtime::{
 
 /// The genesis state of `preset`, built exactly as the node builds it: by the wasm runtime's
 /// `GenesisBuilder` API, from the preset's JSON patch over the default config.
-fn genesis_storage(preset: &str) -> Storage {
+pub(crate) fn genesis_storage(preset: &str) -> Storage {
 	let wasm =
 		WASM_BINARY.expect("runtime tests need the wasm runtime: run them without SKIP_WASM_BUILD");
 	GenesisConfigBuilderRuntimeCaller::<()>::new(wasm)
@@ -28,7 +30,7 @@ fn genesis_storage(preset: &str) -> Storage {
 		.unwrap_or_else(|e| panic!("preset `{preset}` does not build: {e}"))
 }
 
-fn externalities(storage: Storage) -> sp_io::TestExternalities {
+pub(crate) fn externalities(storage: Storage) -> sp_io::TestExternalities {
 	let mut ext = sp_io::TestExternalities::new(storage);
 	ext.execute_with(|| System::set_block_number(0));
 	ext
@@ -89,9 +91,12 @@ fn an_unknown_preset_is_refused() {
 
 #[test]
 fn metadata_v15_and_later_are_offered() {
-	let versions = Runtime::metadata_versions();
-	assert!(versions.contains(&15), "polkadot.js reads metadata V15: {versions:?}");
-	assert!(Runtime::metadata_at_version(15).is_some());
+	// In state, as the node asks for it: the referenda tracks constant reads their periods from storage.
+	sp_io::TestExternalities::default().execute_with(|| {
+		let versions = Runtime::metadata_versions();
+		assert!(versions.contains(&15), "polkadot.js reads metadata V15: {versions:?}");
+		assert!(Runtime::metadata_at_version(15).is_some());
+	});
 }
 
 /// A signed, immortal transaction from `signer` with `nonce`.
