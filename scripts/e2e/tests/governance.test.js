@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { connect, devAccounts, sendAndInclude, waitUntil } from '../lib/chain.js';
+import { connect, devAccounts, sendAndInclude } from '../lib/chain.js';
+import { passReferendum } from '../lib/governance.js';
 import { startNode } from '../lib/node.js';
 
 const UNIT = 10n ** 12n;
@@ -42,55 +43,10 @@ describe('governance', () => {
     return details.canonical.isSome ? details.canonical.unwrap().toNumber() : null;
   };
 
-  /** The newest named `scheduler.Dispatched` event in the last `blocks` blocks: a referendum's enactment. */
-  async function lastDispatch(blocks) {
-    const best = (await api.rpc.chain.getHeader()).number.toNumber();
-    for (let n = best; n >= Math.max(0, best - blocks); n -= 1) {
-      const events = await api.query.system.events.at(await api.rpc.chain.getBlockHash(n));
-      // Referenda name their enactments; their alarms are anonymous.
-      const found = events.find(({ event }) => event.section === 'scheduler' && event.method === 'Dispatched'
-        && event.data.id.isSome);
-      if (found) return found.event.data;
-    }
-    return null;
-  }
-
-  /**
-   * Submits `call` as a referendum dispatched by `origin`, places the decision deposit, votes aye with
-   * Alice, Bob and Charlie at 1x conviction, waits until it is approved and then until `enacted()` holds.
-   * Returns the referendum's track and the enactment's dispatch result.
-   */
-  async function passReferendum(call, origin, enacted) {
-    const { alice, bob, charlie } = accounts;
-    const submitted = await sendAndInclude(api, api.tx.referenda.submit(
-      origin, { Inline: call.method.toHex() }, { After: 1 },
-    ), alice);
-    const { index, track } = eventData(submitted.events, 'referenda', 'Submitted');
-    await sendAndInclude(api, api.tx.referenda.placeDecisionDeposit(index), bob);
-    for (const voter of [alice, bob, charlie]) {
-      await sendAndInclude(api, api.tx.convictionVoting.vote(index, {
-        Standard: { vote: { aye: true, conviction: 'Locked1x' }, balance: 500_000n * UNIT },
-      }), voter);
-    }
-    const info = await waitUntil(api, {
-      what: `referendum ${index} decided`,
-      blocks: 30,
-      read: async () => (await api.query.referenda.referendumInfoFor(index)).unwrap(),
-      done: (i) => !i.isOngoing,
-      context: () => node.logs().slice(-3000),
-    });
-    assert.ok(info.isApproved, `referendum ${index}: ${info.type}`);
-    await waitUntil(api, {
-      what: `referendum ${index} enacted`,
-      blocks: 10,
-      read: enacted,
-      done: (ok) => ok,
-      context: () => node.logs().slice(-3000),
-    });
-    const dispatched = await lastDispatch(10);
-    assert.ok(dispatched, 'the scheduler dispatched the proposal');
-    return { track: track.toNumber(), result: dispatched.result };
-  }
+  const referendum = (call, origin, enacted) => passReferendum(api, {
+    call, origin, enacted, voters: [accounts.alice, accounts.bob, accounts.charlie],
+    context: () => node.logs().slice(-3000),
+  });
 
   test('a promotion referendum makes a version canonical; a rollback referendum undoes it', async () => {
     const { alice } = accounts;
@@ -119,7 +75,7 @@ describe('governance', () => {
       ([id, info]) => [id.toNumber(), info.name.toString().replace(/\0+$/, '')],
     );
     assert.deepEqual(tracks, [[0, 'root'], [1, 'model_promotion'], [2, 'model_rollback']]);
-    const promotion = await passReferendum(
+    const promotion = await referendum(
       api.tx.modelRegistry.setCanonical(model, second), { Governance: 'ModelPromotion' },
       async () => (await canonical(model)) === second,
     );
@@ -131,7 +87,7 @@ describe('governance', () => {
     assert.ok(locks.some((l) => l.id.toHuman() === 'pyconvot' && l.amount.toBigInt() === 500_000n * UNIT));
 
     // The rollback track (id 2) returns the model to its last verified version.
-    const rollback = await passReferendum(
+    const rollback = await referendum(
       api.tx.modelRegistry.rollback(model), { Governance: 'ModelRollback' },
       async () => (await canonical(model)) === first,
     );

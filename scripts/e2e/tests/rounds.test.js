@@ -1,15 +1,18 @@
-// A federated training round end to end on a dev node, with real fixtures and the validator's offchain
-// worker doing the scoring: two honest updates and one poisoned update (the base's weights scrambled by
-// the fixture generator). The poisoned one is slashed into the round's pot, the honest ones are accepted,
-// and the FedAvg aggregate built by scripts/aggregate.py is recomputed by the validator, verified and
-// published as a validated version. Every amount is checked exactly, and the round is read through the
-// runtime API with no custom types. The round's settlement is then recomputed from the documented
-// formula, and every contributor, the data owner and the validator claim exactly their rewards.
+// The whole flow on a dev node, with real fixtures and the validator's offchain worker doing the scoring.
+// The base version of a model with an evaluation plan is scored by the validator and made canonical by a
+// promotion referendum. Then a federated training round: two honest updates and one poisoned update (the
+// base's weights scrambled by the fixture generator). The poisoned one is slashed into the round's pot, the
+// honest ones are accepted, and the FedAvg aggregate built by scripts/aggregate.py is recomputed by the
+// validator, verified and published as a validated version. Every amount is checked exactly, and the round
+// is read through the runtime API with no custom types. The round's settlement is then recomputed from the
+// documented formula, and every contributor, the data owner and the validator claim exactly their rewards.
+// Last, a referendum promotes the aggregate, and "which version was canonical at block N" answers both.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import { artifactOf, reference, serveFixtures } from '../lib/artifacts.js';
 import { connect, devAccounts, rpcCall, sendAndInclude, waitUntil } from '../lib/chain.js';
+import { passReferendum } from '../lib/governance.js';
 import { startNode } from '../lib/node.js';
 
 const UNIT = 10n ** 12n;
@@ -61,7 +64,7 @@ describe('training rounds', () => {
     return out;
   };
 
-  test('honest updates are accepted, the poisoned one is slashed, the aggregate is verified and published', async () => {
+  test('the whole flow: scored base promoted by referendum, a round with a poisoned update, the verified aggregate, rewards claimed, the aggregate promoted', async () => {
     const { alice, bob, charlie, dave, eve, ferdie } = accounts;
     const ref = reference();
 
@@ -81,15 +84,29 @@ describe('training rounds', () => {
       { AtLeast: 0 },
     ), alice)).events;
     const model = eventData(modelEvents, 'modelRegistry', 'ModelRegistered').model.toNumber();
+    // The validators score every version of the model on the golden set.
+    await sendAndInclude(api, api.tx.modelRegistry.setEvaluationPlan(model, { golden, metric: 'Accuracy' }), alice);
     const baseEvents = (await sendAndInclude(api, api.tx.modelRegistry.publishVersion(
       model, served('round_base.onnx', 'Onnx'), 'Initial', [], null, [], [],
     ), alice)).events;
     const base = eventData(baseEvents, 'modelRegistry', 'VersionPublished').version.toNumber();
-    // The base version's own validation is not this test's subject: sudo records it and makes it canonical.
-    await sendAndInclude(api, api.tx.sudo.sudo(api.tx.modelRegistry.reportEvaluation(
-      base, { Validated: ref.round_base.accuracy.ppb },
-    )), alice);
-    await sendAndInclude(api, api.tx.sudo.sudo(api.tx.modelRegistry.setCanonical(model, base)), alice);
+    const baseStatus = await waitFor('the base version scored by the validator', 40,
+      async () => (await api.query.modelRegistry.versions(base)).unwrap().status, (st) => !st.isCandidate);
+    assert.ok(baseStatus.isValidated, `base: ${baseStatus.toString()}`);
+    assert.equal(baseStatus.asValidated.score.toBigInt(), BigInt(ref.round_base.accuracy.ppb));
+    // Governance makes it canonical: a referendum on the model promotion track.
+    const canonical = async () => {
+      const details = (await api.call.modelRegistryApi.model(model)).unwrap();
+      return details.canonical.isSome ? details.canonical.unwrap().toNumber() : null;
+    };
+    const referendum = (call, enacted) => passReferendum(api, {
+      call, origin: { Governance: 'ModelPromotion' }, enacted, voters: [alice, bob, charlie],
+      context: () => node.logs().slice(-3000),
+    });
+    const basePromotion = await referendum(api.tx.modelRegistry.setCanonical(model, base),
+      async () => (await canonical()) === base);
+    assert.ok(basePromotion.result.isOk, `enactment: ${basePromotion.result.toString()}`);
+    const baseLiveAt = (await api.rpc.chain.getHeader()).number.toNumber();
 
     // The round: FedAvg, at least one point better than the base, slashed when five points worse.
     const params = {
@@ -249,6 +266,18 @@ describe('training rounds', () => {
     await assert.rejects(
       sendAndInclude(api, api.tx.rewards.claimRewards(eve.address), eve), /rewards\.NothingToClaim/,
     );
+
+    // Governance promotes the aggregate; the canonical history answers for both versions.
+    const aggregatePromotion = await referendum(api.tx.modelRegistry.setCanonical(model, version),
+      async () => (await canonical()) === version);
+    assert.ok(aggregatePromotion.result.isOk, `enactment: ${aggregatePromotion.result.toString()}`);
+    const aggregateLiveAt = (await api.rpc.chain.getHeader()).number.toNumber();
+    const canonicalAt = async (n) => {
+      const at = await api.call.modelRegistryApi.canonicalAt(model, n);
+      return at.isSome ? at.unwrap().toNumber() : null;
+    };
+    assert.equal(await canonicalAt(baseLiveAt), base, `canonical at block ${baseLiveAt}`);
+    assert.equal(await canonicalAt(aggregateLiveAt), version, `canonical at block ${aggregateLiveAt}`);
   });
 
   /** The newest event `section.method` whose data satisfies `pred`, within the last `blocks` blocks. */
