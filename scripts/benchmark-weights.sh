@@ -13,7 +13,7 @@ bash scripts/setup.sh
 cargo build --locked -p modelchain-node --features runtime-benchmarks
 
 pallets=("$@")
-[ ${#pallets[@]} -gt 0 ] || pallets=(pallet_model_registry pallet_scoring pallet_training_rounds pallet_rewards)
+[ ${#pallets[@]} -gt 0 ] || pallets=(pallet_model_registry pallet_scoring pallet_training_rounds pallet_rewards pallet_validator_set)
 # Relative, so the command recorded in weights.rs names no machine path.
 out=.weights-out
 rm -rf "$out" && mkdir -p "$out"

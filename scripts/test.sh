@@ -11,6 +11,7 @@ echo "== cargo test (workspace; also builds the node binary the end-to-end tests
 cargo test --locked --workspace
 echo "== benchmarks, run as tests on the mock runtimes (runtime-benchmarks)"
 SKIP_WASM_BUILD=1 cargo test --locked -p pallet-model-registry -p pallet-scoring -p pallet-training-rounds -p pallet-rewards \
+	-p pallet-validator-set \
 	--features runtime-benchmarks benchmark
 echo "== the runtime compiles with try-runtime"
 SKIP_WASM_BUILD=1 cargo check --locked -p modelchain-runtime --features try-runtime

@@ -11,4 +11,5 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_scoring, Scoring]
 	[pallet_training_rounds, TrainingRounds]
 	[pallet_rewards, Rewards]
+	[pallet_validator_set, ValidatorSet]
 );

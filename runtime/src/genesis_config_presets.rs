@@ -2,8 +2,8 @@
 //! from these, so a preset is the single source of truth for each network's authorities and endowments.
 
 use crate::{
-	AccountId, BalancesConfig, GovernanceConfig, RuntimeGenesisConfig, ScoringConfig, SudoConfig,
-	UNIT,
+	AccountId, BalancesConfig, GovernanceConfig, RuntimeGenesisConfig, ScoringConfig,
+	SessionConfig, SessionKeys, SudoConfig, ValidatorSetConfig, UNIT,
 };
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
@@ -15,7 +15,10 @@ use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 
 /// What each well-known development account starts with: one million MDL.
 pub const ENDOWMENT: crate::Balance = 1_000_000 * UNIT;
-/// What each development authority holds as scorer stake at genesis.
+/// Blocks per session on development networks: a new validator authors about two minutes after it
+/// joins.
+pub const DEV_SESSION_LENGTH: crate::BlockNumber = 10;
+/// What each development authority holds as scorer stake at genesis (its validator bond).
 pub const GENESIS_SCORER_STAKE: crate::Balance = 1_000 * UNIT;
 
 /// The keys of a development authority: Aura, GRANDPA, and its scoring key (the same seed, so that
@@ -36,14 +39,24 @@ fn testnet_genesis(
 		balances: BalancesConfig {
 			balances: endowed_accounts.iter().cloned().map(|k| (k, ENDOWMENT)).collect::<Vec<_>>(),
 		},
-		aura: pallet_aura::GenesisConfig {
-			authorities: initial_authorities.iter().map(|a| a.aura.clone()).collect::<Vec<_>>(),
-		},
-		grandpa: pallet_grandpa::GenesisConfig {
-			authorities: initial_authorities
+		// Aura and GRANDPA get their authorities from the session: the validator set's candidates,
+		// each with its session keys.
+		session: SessionConfig {
+			keys: initial_authorities
 				.iter()
-				.map(|a| (a.grandpa.clone(), 1))
+				.map(|a| {
+					let keys = SessionKeys {
+						aura: a.aura.clone(),
+						grandpa: a.grandpa.clone(),
+						scoring: a.scoring.clone(),
+					};
+					(a.account.clone(), a.account.clone(), keys)
+				})
 				.collect::<Vec<_>>(),
+		},
+		validator_set: ValidatorSetConfig {
+			candidates: initial_authorities.iter().map(|a| a.account.clone()).collect::<Vec<_>>(),
+			session_length: Some(DEV_SESSION_LENGTH),
 		},
 		scoring: ScoringConfig {
 			scorers: initial_authorities

@@ -56,7 +56,8 @@ pub mod opaque {
 }
 
 impl_opaque_keys! {
-	/// The keys a validator registers: block production (Aura) and finality (GRANDPA).
+	/// The keys a validator registers (`session.setKeys`): block production (Aura), finality (GRANDPA),
+	/// and scoring (the `scor` key its offchain worker signs commits and reveals with).
 	pub struct SessionKeys {
 		pub aura: Aura,
 		pub grandpa: Grandpa,
@@ -71,7 +72,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	authoring_version: 1,
 	// Bump on every change to the runtime's logic; `transaction_version` on every change to call
 	// indices or arguments.
-	spec_version: 104,
+	spec_version: 105,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 2,
@@ -225,4 +226,11 @@ mod runtime {
 
 	#[runtime::pallet_index(15)]
 	pub type Governance = pallet_governance;
+
+	// Before `Session`: the session's genesis asks it for the first validator set.
+	#[runtime::pallet_index(16)]
+	pub type ValidatorSet = pallet_validator_set;
+
+	#[runtime::pallet_index(17)]
+	pub type Session = pallet_session;
 }

@@ -14,6 +14,7 @@
 //!   their outcome ([`ScoreJobs`], [`ScoreConsumer`]);
 //! - [`rewards`]: what the rewards pallet reads from scoring ([`ScoringRecords`]) and training rounds
 //!   hand to it ([`RoundRewards`]);
+//! - [`validators`]: a validator's bond is its scorer stake ([`ScorerStakes`], [`StakeGuard`]);
 //! - [`host`]: the runtime interface through which offchain workers evaluate models natively.
 
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -23,8 +24,10 @@ extern crate alloc;
 pub mod host;
 pub mod rewards;
 pub mod scoring;
+pub mod validators;
 
 pub use rewards::{Contribution, RoundRewards, RoundSettlement, ScoringRecords};
+pub use validators::{ScorerStakes, StakeGuard};
 
 pub use scoring::{
 	AggregatePart, AggregateParts, AggregationRule, ArtifactCheck, ArtifactFault, EvaluationPoll,

@@ -109,6 +109,10 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn do_unregister_scorer(who: T::AccountId) -> DispatchResult {
 		let scorer = Scorers::<T>::get(&who).ok_or(Error::<T>::NotScorer)?;
 		ensure!(scorer.open_commitments == 0, Error::<T>::ScorerBusy);
+		ensure!(
+			<T::StakeGuard as modelchain_primitives::StakeGuard<_>>::may_withdraw(&who),
+			Error::<T>::StakeBonded
+		);
 		T::Currency::release(
 			&HoldReason::ScorerStake.into(),
 			&who,
@@ -117,6 +121,7 @@ impl<T: Config> Pallet<T> {
 		)?;
 		Scorers::<T>::remove(&who);
 		ScorerAccounts::<T>::remove(&scorer.key);
+		<T::StakeGuard as modelchain_primitives::StakeGuard<_>>::withdrawn(&who);
 		Self::deposit_event(Event::ScorerUnregistered { scorer: who, stake: scorer.stake });
 		Ok(())
 	}
@@ -489,4 +494,49 @@ impl<T: Config> modelchain_primitives::ScoringRecords<T::AccountId, BalanceOf<T>
 		);
 		job
 	}
+}
+
+/// The validator set reads a validator's bond: its scorer stake.
+impl<T: Config> modelchain_primitives::ScorerStakes<T::AccountId, BalanceOf<T>> for Pallet<T> {
+	fn stake_of(who: &T::AccountId) -> Option<BalanceOf<T>> {
+		Scorers::<T>::get(who).map(|scorer| scorer.stake)
+	}
+
+	/// Registers directly, past `MaxScorers` if need be: other pallets' benchmarks fill their own
+	/// bounds on a genesis that already has scorers.
+	#[cfg(feature = "runtime-benchmarks")]
+	fn benchmark_scorer(who: &T::AccountId, stake: BalanceOf<T>) {
+		use frame_support::traits::fungible::{Inspect, Mutate};
+		let funds =
+			stake.saturating_add(T::Currency::minimum_balance()).saturating_mul(2u32.into());
+		T::Currency::set_balance(who, funds);
+		T::Currency::hold(&HoldReason::ScorerStake.into(), who, stake).expect("funded");
+		let key = ScorerId::generate_pair(None);
+		Scorers::<T>::insert(
+			who,
+			Scorer { key: key.clone(), stake, open_commitments: 0, missed_reveals: 0 },
+		);
+		ScorerAccounts::<T>::insert(&key, who);
+	}
+}
+
+/// The scoring key is a session key: sessions carry it, and the node's keystore holds it
+/// (`author_rotateKeys`). A scorer registers the key it signs with (`register_scorer`); the session
+/// itself needs nothing from this pallet.
+impl<T: Config> frame_support::traits::OneSessionHandler<T::AccountId> for Pallet<T> {
+	type Key = ScorerId;
+
+	fn on_genesis_session<'a, I: 'a>(_: I)
+	where
+		I: Iterator<Item = (&'a T::AccountId, Self::Key)>,
+	{
+	}
+
+	fn on_new_session<'a, I: 'a>(_: bool, _: I, _: I)
+	where
+		I: Iterator<Item = (&'a T::AccountId, Self::Key)>,
+	{
+	}
+
+	fn on_disabled(_: u32) {}
 }

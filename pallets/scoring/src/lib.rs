@@ -158,6 +158,10 @@ pub mod pallet {
 		/// Hears each job's outcome (the registry, training rounds).
 		type Consumer: ScoreConsumer;
 
+		/// Says whether a scorer may take its stake back: not while that stake is its validator bond
+		/// (the validator set).
+		type StakeGuard: modelchain_primitives::StakeGuard<Self::AccountId>;
+
 		type WeightInfo: WeightInfo;
 	}
 
@@ -258,6 +262,8 @@ pub mod pallet {
 		/// The job's model, golden dataset or reference artifacts are malformed, or its aggregation
 		/// rule is unusable.
 		BadArtifact,
+		/// The scorer's stake is its validator bond: it is a candidate, a validator, or unbonding.
+		StakeBonded,
 	}
 
 	#[pallet::genesis_config]
@@ -324,7 +330,8 @@ pub mod pallet {
 		/// Unregisters the caller and releases its stake.
 		///
 		/// Origin: a signed scorer. Emits [`Event::ScorerUnregistered`]. Errors: [`Error::NotScorer`],
-		/// [`Error::ScorerBusy`] while any of its commitments is in a job that has not concluded.
+		/// [`Error::ScorerBusy`] while any of its commitments is in a job that has not concluded,
+		/// [`Error::StakeBonded`] while its stake is a validator's bond.
 		#[pallet::call_index(1)]
 		pub fn unregister_scorer(origin: OriginFor<T>) -> DispatchResult {
 			let who = ensure_signed(origin)?;

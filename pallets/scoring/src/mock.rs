@@ -117,6 +117,7 @@ impl pallet_scoring::Config for Test {
 	type MaxConcludePerBlock = ConstU32<2>;
 	type ScoringPriority = ScoringPriority;
 	type Consumer = RecordOutcomes;
+	type StakeGuard = ();
 	type WeightInfo = ();
 }
 

@@ -30,9 +30,9 @@ use sp_runtime::transaction_validity::TransactionPriority;
 use super::{
 	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, ModelRegistry, Nonce, PalletInfo,
 	Rewards, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason,
-	RuntimeOrigin, RuntimeTask, Scoring, System, TrainingRounds, TxExtension, UncheckedExtrinsic,
-	BLOCK_HASH_COUNT, DAYS, EXISTENTIAL_DEPOSIT, MICRO_UNIT, MILLI_UNIT, SLOT_DURATION,
-	SS58_PREFIX, UNIT, VERSION,
+	RuntimeOrigin, RuntimeTask, Scoring, Session, System, TrainingRounds, TxExtension,
+	UncheckedExtrinsic, ValidatorSet, BLOCK_HASH_COUNT, DAYS, EXISTENTIAL_DEPOSIT, MICRO_UNIT,
+	MILLI_UNIT, SLOT_DURATION, SS58_PREFIX, UNIT, VERSION,
 };
 
 /// Share of a block that normal (user) transactions may fill; the rest is kept for operational ones.
@@ -196,6 +196,8 @@ impl pallet_scoring::Config for Runtime {
 	// Each hears the jobs it created: registry versions, and training rounds' bases, updates and
 	// aggregates.
 	type Consumer = (ModelRegistry, TrainingRounds);
+	// A scorer's stake is its validator bond: it stays while the validator set needs it.
+	type StakeGuard = ValidatorSet;
 	type WeightInfo = pallet_scoring::weights::SubstrateWeight<Runtime>;
 }
 
@@ -266,6 +268,58 @@ impl pallet_rewards::Config for Runtime {
 	type MaxContributions = <Runtime as pallet_training_rounds::Config>::MaxUpdates;
 	type MaxContributionData = ConstU32<{ 16 * 4 }>;
 	type WeightInfo = pallet_rewards::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+	/// A validator candidate's bond (its scorer stake): what every genesis authority holds.
+	pub const MinValidatorBond: Balance = 1_000 * UNIT;
+	/// Held while an account's session keys are stored.
+	pub const SessionKeyDeposit: Balance = UNIT;
+}
+
+impl pallet_validator_set::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Balance = Balance;
+	type Scorers = Scoring;
+	type KeysRegistered = Session;
+	// A root-track referendum removes a validator.
+	type RemoveOrigin = EnsureRoot<AccountId>;
+	type MinBond = MinValidatorBond;
+	type MaxCandidates = <Runtime as pallet_scoring::Config>::MaxScorers;
+	type MaxValidators = ConstU32<32>;
+	type UnbondSessions = ConstU32<2>;
+	type WeightInfo = pallet_validator_set::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = ValidatorKeys;
+}
+
+/// Gives benchmark accounts session keys (any keys: only their presence is checked).
+#[cfg(feature = "runtime-benchmarks")]
+pub struct ValidatorKeys;
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_validator_set::BenchmarkHelper<AccountId> for ValidatorKeys {
+	fn register_keys(who: &AccountId) {
+		use codec::Decode;
+		let keys = crate::SessionKeys::decode(&mut sp_runtime::traits::TrailingZeroInput::zeroes())
+			.expect("zeroes decode into keys");
+		pallet_session::NextKeys::<Runtime>::insert(who, keys);
+	}
+}
+
+impl pallet_session::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type ValidatorId = AccountId;
+	type ValidatorIdOf = sp_runtime::traits::ConvertInto;
+	type ShouldEndSession = ValidatorSet;
+	type NextSessionRotation = ValidatorSet;
+	type SessionManager = ValidatorSet;
+	type SessionHandler =
+		<crate::SessionKeys as sp_runtime::traits::OpaqueKeys>::KeyTypeIdProviders;
+	type Keys = crate::SessionKeys;
+	type DisablingStrategy = ();
+	type WeightInfo = pallet_session::weights::SubstrateWeight<Runtime>;
+	type Currency = Balances;
+	type KeyDeposit = SessionKeyDeposit;
 }
 
 impl<LocalCall> frame_system::offchain::CreateTransactionBase<LocalCall> for Runtime

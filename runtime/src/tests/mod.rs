@@ -310,3 +310,40 @@ fn the_rewards_bounds_cover_every_round() {
 	assert!(data >= updates * datasets, "{data} < {updates} × {datasets}");
 	assert_eq!(paid, scorers, "every scorer can be paid");
 }
+
+/// The genesis authorities are the validator set's candidates, their session keys set, and their
+/// scorer stake is their bond: it cannot leave while they validate.
+#[test]
+fn genesis_validators_come_from_the_session_and_their_stake_is_bonded() {
+	externalities(genesis_storage("local_testnet")).execute_with(|| {
+		let authorities: Vec<AccountId> = [
+			Sr25519Keyring::Alice,
+			Sr25519Keyring::Bob,
+			Sr25519Keyring::Charlie,
+			Sr25519Keyring::Dave,
+		]
+		.iter()
+		.map(|k| k.to_account_id())
+		.collect();
+		// Equal bonds: ranked by account id.
+		let mut ranked = authorities.clone();
+		ranked.sort();
+		assert_eq!(pallet_session::Validators::<Runtime>::get(), ranked);
+		assert_eq!(pallet_validator_set::Candidates::<Runtime>::get().into_inner(), authorities);
+		assert_eq!(pallet_aura::Authorities::<Runtime>::get().len(), 4);
+		let alice = Sr25519Keyring::Alice.to_account_id();
+		frame_support::assert_noop!(
+			pallet_scoring::Pallet::<Runtime>::unregister_scorer(crate::RuntimeOrigin::signed(
+				alice.clone()
+			)),
+			pallet_scoring::Error::<Runtime>::StakeBonded
+		);
+		// Eve is not a scorer: she cannot join.
+		frame_support::assert_noop!(
+			pallet_validator_set::Pallet::<Runtime>::join(crate::RuntimeOrigin::signed(
+				Sr25519Keyring::Eve.to_account_id()
+			)),
+			pallet_validator_set::Error::<Runtime>::NotScorer
+		);
+	});
+}

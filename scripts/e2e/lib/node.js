@@ -76,15 +76,17 @@ async function rpcReady(port) {
 
 /**
  * Starts `modelchain-node --chain <chain> --tmp` on free loopback ports and waits until its RPC answers.
- * Returns { wsUrl, rpcPort, logs(), stop() }; stop() is idempotent and waits for the process to end.
+ * `chain: 'dev'` runs `--dev` (Alice's validator) unless `peer` is set, which joins the dev chain as
+ * another node (`--chain dev`). Returns { wsUrl, rpcPort, p2pPort, logs(), stop() }; stop() is
+ * idempotent and waits for the process to end.
  */
-export async function startNode({ chain = 'dev', extraArgs = [], readyTimeoutMs = 180_000 } = {}) {
+export async function startNode({ chain = 'dev', peer = false, extraArgs = [], readyTimeoutMs = 180_000 } = {}) {
   const rpcPort = await freePort();
   const p2pPort = await freePort();
   const args = [
     // `--dev` is `--chain dev --alice --validator --force-authoring` and lets a validator start without a
     // persisted network key.
-    ...(chain === 'dev' ? ['--dev'] : ['--chain', chain]),
+    ...(chain === 'dev' && !peer ? ['--dev'] : ['--chain', chain]),
     '--tmp',
     '--rpc-port', String(rpcPort),
     '--listen-addr', `/ip4/127.0.0.1/tcp/${p2pPort}`,
@@ -125,7 +127,7 @@ export async function startNode({ chain = 'dev', extraArgs = [], readyTimeoutMs 
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  return { wsUrl: `ws://127.0.0.1:${rpcPort}`, rpcPort, logs: () => log, stop };
+  return { wsUrl: `ws://127.0.0.1:${rpcPort}`, rpcPort, p2pPort, logs: () => log, stop };
 }
 
 export { repoRoot };
