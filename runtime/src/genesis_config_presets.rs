@@ -1,11 +1,15 @@
 //! Genesis presets: the initial state of the `dev` and `local` networks. The node's chain specs are built
 //! from these, so a preset is the single source of truth for each network's authorities and endowments.
+//!
+//! A production network's genesis, [`production_config_genesis`], is built from what its operators
+//! declare (their validators' keys and bonds, the endowments): it has no sudo, referenda take days,
+//! and sessions last an hour. The node builds it with `--chain production:<operators.json>`.
 
 use crate::{
 	AccountId, BalancesConfig, GovernanceConfig, RuntimeGenesisConfig, ScoringConfig,
 	SessionConfig, SessionKeys, SudoConfig, ValidatorSetConfig, UNIT,
 };
-use alloc::{vec, vec::Vec};
+use alloc::{collections::BTreeSet, format, string::String, vec, vec::Vec};
 use frame_support::build_struct_json_patch;
 use serde_json::Value;
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
@@ -129,6 +133,129 @@ pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
 			.expect("serialization to json is expected to work. qed.")
 			.into_bytes(),
 	)
+}
+
+/// A validator of a production network, as its operator declares it for genesis.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GenesisValidator {
+	/// The account that bonds and is paid.
+	pub account: AccountId,
+	/// Its session keys: block authoring, finality, and scoring (the offchain worker's signing key).
+	pub aura: AuraId,
+	pub grandpa: GrandpaId,
+	pub scoring: pallet_scoring::ScorerId,
+	/// The scorer stake held from `account` at genesis: its validator bond.
+	pub bond: crate::Balance,
+}
+
+/// `production`: a live network's genesis from its operators' declarations.
+///
+/// - No sudo: the chain is governed by referenda only, with production periods
+///   ([`pallet_governance::TrackTimings::production`]).
+/// - Sessions last an hour (the validator set's default).
+/// - Every validator is a scorer with its `bond` held, a candidate, and has its session keys set; the
+///   first session's validators are the top `MaxValidators` by bond.
+/// - `endowments` are the only balances (plus the rewards account's existential deposit). Each
+///   validator must be endowed with at least its bond plus the existential deposit.
+///
+/// Refuses, with the reason, input that would not build or would leave a chain that cannot run: no
+/// validators, too many, a bond below `MinValidatorBond`, a duplicate account or key, an endowment
+/// below the existential deposit, or an unfunded bond.
+pub fn production_config_genesis(
+	validators: &[GenesisValidator],
+	endowments: &[(AccountId, crate::Balance)],
+) -> Result<Value, String> {
+	use crate::configs::MinValidatorBond;
+	use frame_support::traits::Get;
+
+	if validators.is_empty() {
+		return Err("a production network needs at least one validator".into());
+	}
+	let max_candidates =
+		<<crate::Runtime as pallet_validator_set::Config>::MaxCandidates as Get<u32>>::get();
+	if validators.len() > max_candidates as usize {
+		return Err(format!(
+			"{} validators declared, at most {max_candidates} can be candidates",
+			validators.len()
+		));
+	}
+
+	let mut endowed = alloc::collections::BTreeMap::new();
+	let mut issuance: crate::Balance = 0;
+	for (who, amount) in endowments {
+		if *amount < crate::EXISTENTIAL_DEPOSIT {
+			return Err(format!(
+				"endowment of {who:?} is {amount}, below the existential deposit {}",
+				crate::EXISTENTIAL_DEPOSIT
+			));
+		}
+		if endowed.insert(who.clone(), *amount).is_some() {
+			return Err(format!("account {who:?} is endowed twice"));
+		}
+		issuance = issuance
+			.checked_add(*amount)
+			.ok_or_else(|| String::from("the endowments overflow the total issuance"))?;
+	}
+
+	let (mut accounts, mut auras, mut grandpas, mut scorings) =
+		(BTreeSet::new(), BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+	for v in validators {
+		let who = &v.account;
+		if !accounts.insert(who.clone()) {
+			return Err(format!("validator {who:?} is declared twice"));
+		}
+		if !auras.insert(v.aura.clone())
+			|| !grandpas.insert(v.grandpa.clone())
+			|| !scorings.insert(v.scoring.clone())
+		{
+			return Err(format!("validator {who:?} reuses a session key of another validator"));
+		}
+		if v.bond < MinValidatorBond::get() {
+			return Err(format!(
+				"validator {who:?} bonds {}, below the minimum bond {}",
+				v.bond,
+				MinValidatorBond::get()
+			));
+		}
+		let funded = endowed.get(who).copied().unwrap_or_default();
+		if funded < v.bond.saturating_add(crate::EXISTENTIAL_DEPOSIT) {
+			return Err(format!(
+				"validator {who:?} is endowed with {funded}, less than its bond {} plus the existential \
+				 deposit {}",
+				v.bond,
+				crate::EXISTENTIAL_DEPOSIT
+			));
+		}
+	}
+
+	Ok(build_struct_json_patch!(RuntimeGenesisConfig {
+		balances: BalancesConfig { balances: endowments.to_vec() },
+		session: SessionConfig {
+			keys: validators
+				.iter()
+				.map(|v| {
+					let keys = SessionKeys {
+						aura: v.aura.clone(),
+						grandpa: v.grandpa.clone(),
+						scoring: v.scoring.clone(),
+					};
+					(v.account.clone(), v.account.clone(), keys)
+				})
+				.collect::<Vec<_>>(),
+		},
+		validator_set: ValidatorSetConfig {
+			candidates: validators.iter().map(|v| v.account.clone()).collect::<Vec<_>>(),
+		},
+		scoring: ScoringConfig {
+			scorers: validators
+				.iter()
+				.map(|v| (v.account.clone(), v.scoring.clone(), v.bond))
+				.collect::<Vec<_>>(),
+		},
+		governance: GovernanceConfig {
+			timings: Some(pallet_governance::TrackTimings::production()),
+		},
+	}))
 }
 
 /// The names of all presets.

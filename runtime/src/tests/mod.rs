@@ -2,6 +2,7 @@
 //! signed transfer, fees included. Governance: `governance.rs`.
 
 mod governance;
+mod production;
 
 use crate::{
 	genesis_config_presets::{ENDOWMENT, GENESIS_SCORER_STAKE},
