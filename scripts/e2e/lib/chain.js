@@ -50,6 +50,13 @@ export function waitForHeader(api, { finalized = false, timeoutMs, predicate }) 
   });
 }
 
+/** The data of the first `section.method` event among `events`; throws when there is none. */
+export function eventData(events, section, method) {
+  const found = events.find(({ event }) => event.section === section && event.method === method);
+  if (!found) throw new Error(`no ${section}.${method} event among ${events.map(({ event }) => `${event.section}.${event.method}`).join(', ')}`);
+  return found.event.data;
+}
+
 /**
  * Signs and sends `tx`, resolves at inclusion with { blockHash, events } of this extrinsic only;
  * rejects with the decoded module error when it fails.

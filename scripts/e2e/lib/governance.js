@@ -1,15 +1,9 @@
 // Referenda through the real client: the path a user takes to promote a model version or roll a model back.
 import assert from 'node:assert/strict';
 
-import { sendAndInclude, waitUntil } from './chain.js';
+import { eventData, sendAndInclude, waitUntil } from './chain.js';
 
 const UNIT = 10n ** 12n;
-
-function eventData(events, section, method) {
-  const found = events.find(({ event }) => event.section === section && event.method === method);
-  assert.ok(found, `${section}.${method} emitted`);
-  return found.event.data;
-}
 
 /** The newest named `scheduler.Dispatched` event in the last `blocks` blocks: a referendum's enactment. */
 export async function lastEnactment(api, blocks) {

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { connect, devAccounts, sendAndInclude } from '../lib/chain.js';
+import { connect, devAccounts, eventData, sendAndInclude } from '../lib/chain.js';
 import { passReferendum } from '../lib/governance.js';
 import { startNode } from '../lib/node.js';
 
@@ -26,12 +26,6 @@ describe('governance', () => {
     if (api) await api.disconnect();
     if (node) await node.stop();
   });
-
-  const eventData = (events, section, method) => {
-    const found = events.find(({ event }) => event.section === section && event.method === method);
-    assert.ok(found, `${section}.${method} emitted`);
-    return found.event.data;
-  };
 
   async function sudo(call) {
     const { events } = await sendAndInclude(api, api.tx.sudo.sudo(call), accounts.alice);

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import { artifactOf, reference, serveFixtures } from '../lib/artifacts.js';
-import { connect, devAccounts, rpcCall, sendAndInclude, waitUntil } from '../lib/chain.js';
+import { connect, devAccounts, eventData, rpcCall, sendAndInclude, waitUntil } from '../lib/chain.js';
 import { passReferendum } from '../lib/governance.js';
 import { startNode } from '../lib/node.js';
 
@@ -38,12 +38,6 @@ describe('training rounds', () => {
     if (node) await node.stop();
     if (server) await server.close();
   });
-
-  function eventData(events, section, method) {
-    const found = events.find(({ event }) => event.section === section && event.method === method);
-    assert.ok(found, `${section}.${method} emitted`);
-    return found.event.data;
-  }
 
   const served = (name, format) => artifactOf(name, server.url(`/files/${name}`), format);
 

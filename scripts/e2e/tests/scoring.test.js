@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { u8aToHex } from '@polkadot/util';
 
 import { artifactOf, reference, serveFixtures } from '../lib/artifacts.js';
-import { connect, devAccounts, sendAndInclude } from '../lib/chain.js';
+import { connect, devAccounts, eventData, sendAndInclude } from '../lib/chain.js';
 import { startNode } from '../lib/node.js';
 
 describe('validator scoring', () => {
@@ -31,12 +31,6 @@ describe('validator scoring', () => {
     if (node) await node.stop();
     if (server) await server.close();
   });
-
-  function eventData(events, section, method) {
-    const found = events.find(({ event }) => event.section === section && event.method === method);
-    assert.ok(found, `${section}.${method} emitted`);
-    return found.event.data;
-  }
 
   test('a published version is scored by the validators and validated or rejected', async () => {
     // Alice is a scorer from genesis, her stake held.
