@@ -14,7 +14,7 @@
 // --chain
 // dev
 // --pallets
-// pallet_rewards,pallet_training_rounds,pallet_scoring,pallet_balances
+// pallet_model_registry,pallet_scoring,pallet_training_rounds,pallet_rewards,pallet_validator_set,pallet_balances
 // --extrinsic
 // *
 // --exclude-extrinsics
@@ -63,8 +63,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `375`
 		//  Estimated: `6196`
-		// Minimum execution time: 744_628_000 picoseconds.
-		Weight::from_parts(812_309_000, 6196)
+		// Minimum execution time: 742_014_000 picoseconds.
+		Weight::from_parts(1_003_052_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -80,8 +80,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `249`
 		//  Estimated: `3593`
-		// Minimum execution time: 401_267_000 picoseconds.
-		Weight::from_parts(437_671_000, 3593)
+		// Minimum execution time: 390_832_000 picoseconds.
+		Weight::from_parts(622_416_000, 3593)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -96,10 +96,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `385 + s * (85 ±0)`
 		//  Estimated: `14260 + s * (2607 ±0)`
-		// Minimum execution time: 458_702_000 picoseconds.
-		Weight::from_parts(825_567_679, 14260)
-			// Standard Error: 2_502_834
-			.saturating_add(Weight::from_parts(92_015_956, 0).saturating_mul(s.into()))
+		// Minimum execution time: 461_557_000 picoseconds.
+		Weight::from_parts(387_384_697, 14260)
+			// Standard Error: 2_156_882
+			.saturating_add(Weight::from_parts(97_725_971, 0).saturating_mul(s.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(s.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -120,14 +120,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `335 + v * (48 ±0)`
 		//  Estimated: `166025 + d * (1413 ±91) + v * (1413 ±91)`
-		// Minimum execution time: 4_184_435_000 picoseconds.
-		Weight::from_parts(4_283_642_000, 166025)
-			// Standard Error: 7_879_464
-			.saturating_add(Weight::from_parts(50_900_017, 0).saturating_mul(c.into()))
-			// Standard Error: 1_999_504
-			.saturating_add(Weight::from_parts(58_510_390, 0).saturating_mul(d.into()))
-			// Standard Error: 1_999_504
-			.saturating_add(Weight::from_parts(23_555_607, 0).saturating_mul(v.into()))
+		// Minimum execution time: 4_188_161_000 picoseconds.
+		Weight::from_parts(4_647_123_000, 166025)
+			// Standard Error: 8_157_343
+			.saturating_add(Weight::from_parts(137_034_702, 0).saturating_mul(c.into()))
+			// Standard Error: 2_070_019
+			.saturating_add(Weight::from_parts(56_087_066, 0).saturating_mul(d.into()))
+			// Standard Error: 2_070_019
+			.saturating_add(Weight::from_parts(29_880_425, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(68_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(d.into())))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(v.into())))
@@ -142,28 +142,28 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with ParityDB's costs, for tests and mock runtimes.
 impl WeightInfo for () {
 	fn claim_rewards() -> Weight {
-		Weight::from_parts(812_309_000, 6196)
+		Weight::from_parts(1_003_052_000, 6196)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn emit() -> Weight {
-		Weight::from_parts(437_671_000, 3593)
+		Weight::from_parts(622_416_000, 3593)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn note_job(s: u32, ) -> Weight {
-		Weight::from_parts(825_567_679, 14260)
-			.saturating_add(Weight::from_parts(92_015_956, 0).saturating_mul(s.into()))
+		Weight::from_parts(387_384_697, 14260)
+			.saturating_add(Weight::from_parts(97_725_971, 0).saturating_mul(s.into()))
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(s.into())))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 			.saturating_add(Weight::from_parts(0, 2607).saturating_mul(s.into()))
 	}
 	fn settle(c: u32, d: u32, v: u32, ) -> Weight {
-		Weight::from_parts(4_283_642_000, 166025)
-			.saturating_add(Weight::from_parts(50_900_017, 0).saturating_mul(c.into()))
-			.saturating_add(Weight::from_parts(58_510_390, 0).saturating_mul(d.into()))
-			.saturating_add(Weight::from_parts(23_555_607, 0).saturating_mul(v.into()))
+		Weight::from_parts(4_647_123_000, 166025)
+			.saturating_add(Weight::from_parts(137_034_702, 0).saturating_mul(c.into()))
+			.saturating_add(Weight::from_parts(56_087_066, 0).saturating_mul(d.into()))
+			.saturating_add(Weight::from_parts(29_880_425, 0).saturating_mul(v.into()))
 			.saturating_add(ParityDbWeight::get().reads(68_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(d.into())))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(v.into())))

@@ -117,8 +117,22 @@ impl pallet_scoring::Config for Test {
 	type MaxConcludePerBlock = ConstU32<2>;
 	type ScoringPriority = ScoringPriority;
 	type Consumer = RecordOutcomes;
-	type StakeGuard = ();
+	type StakeGuard = BondedScorers;
 	type WeightInfo = ();
+}
+
+thread_local! {
+	/// Scorers whose stake is a validator's bond: they cannot leave (the runtime's validator set).
+	pub static BONDED: RefCell<Vec<AccountId>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The runtime's `StakeGuard` in miniature: the stake of a scorer in [`BONDED`] stays.
+pub struct BondedScorers;
+impl modelchain_primitives::StakeGuard<AccountId> for BondedScorers {
+	fn may_withdraw(who: &AccountId) -> bool {
+		!BONDED.with(|b| b.borrow().contains(who))
+	}
+	fn withdrawn(_: &AccountId) {}
 }
 
 pub const ALICE: AccountId = 1;
@@ -176,8 +190,22 @@ impl ExtBuilder {
 		ext.register_extension(KeystoreExt::new(MemoryKeystore::new()));
 		ext.execute_with(|| System::set_block_number(1));
 		CONCLUDED.with(|c| c.borrow_mut().clear());
+		BONDED.with(|b| b.borrow_mut().clear());
 		let _ = offchain_state;
 		(ext, OffchainState { pool: pool_state })
+	}
+
+	/// Like the runtime's genesis: a scorer whose stake is a validator's bond (Eve), so benchmarks
+	/// run next to a scorer that can neither leave nor be displaced.
+	pub fn with_bonded_scorer() -> sp_io::TestExternalities {
+		let (mut ext, _) = Self::build();
+		ext.execute_with(|| {
+			use sp_runtime::RuntimeAppPublic;
+			let key = crate::ScorerId::generate_pair(None);
+			Scoring::do_register_scorer(EVE, key, MIN_STAKE).expect("Eve is funded");
+			BONDED.with(|b| b.borrow_mut().push(EVE));
+		});
+		ext
 	}
 
 	pub fn build_and_execute(test: impl FnOnce()) {

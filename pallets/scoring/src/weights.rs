@@ -14,7 +14,7 @@
 // --chain
 // dev
 // --pallets
-// pallet_rewards,pallet_training_rounds,pallet_scoring,pallet_balances
+// pallet_model_registry,pallet_scoring,pallet_training_rounds,pallet_rewards,pallet_validator_set,pallet_balances
 // --extrinsic
 // *
 // --exclude-extrinsics
@@ -64,34 +64,40 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Scoring::CounterForScorers` (r:1 w:1)
 	/// Proof: `Scoring::CounterForScorers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
 	fn register_scorer() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `290`
-		//  Estimated: `3604`
-		// Minimum execution time: 815_864_000 picoseconds.
-		Weight::from_parts(885_878_000, 3604)
+		//  Estimated: `3640`
+		// Minimum execution time: 844_836_000 picoseconds.
+		Weight::from_parts(1_187_777_000, 3640)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `Scoring::Scorers` (r:1 w:1)
 	/// Proof: `Scoring::Scorers` (`max_values`: None, `max_size`: Some(104), added: 2579, mode: `MaxEncodedLen`)
+	/// Storage: `ValidatorSet::Candidates` (r:1 w:0)
+	/// Proof: `ValidatorSet::Candidates` (`max_values`: Some(1), `max_size`: Some(2050), added: 2545, mode: `MaxEncodedLen`)
+	/// Storage: `ValidatorSet::Validators` (r:1 w:0)
+	/// Proof: `ValidatorSet::Validators` (`max_values`: Some(1), `max_size`: Some(1025), added: 1520, mode: `MaxEncodedLen`)
+	/// Storage: `ValidatorSet::Unbonding` (r:1 w:1)
+	/// Proof: `ValidatorSet::Unbonding` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
 	/// Storage: `Scoring::CounterForScorers` (r:1 w:1)
 	/// Proof: `Scoring::CounterForScorers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Scoring::ScorerAccounts` (r:0 w:1)
 	/// Proof: `Scoring::ScorerAccounts` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	fn unregister_scorer() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `463`
-		//  Estimated: `3604`
-		// Minimum execution time: 734_302_000 picoseconds.
-		Weight::from_parts(1_027_648_000, 3604)
-			.saturating_add(T::DbWeight::get().reads(4_u64))
-			.saturating_add(T::DbWeight::get().writes(5_u64))
+		//  Measured:  `629`
+		//  Estimated: `3640`
+		// Minimum execution time: 894_571_000 picoseconds.
+		Weight::from_parts(1_224_101_000, 3640)
+			.saturating_add(T::DbWeight::get().reads(7_u64))
+			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
 	/// Storage: `Scoring::ScorerAccounts` (r:1 w:0)
 	/// Proof: `Scoring::ScorerAccounts` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
@@ -105,8 +111,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `11194`
 		//  Estimated: `14243`
-		// Minimum execution time: 554_725_000 picoseconds.
-		Weight::from_parts(644_729_000, 14243)
+		// Minimum execution time: 583_888_000 picoseconds.
+		Weight::from_parts(926_488_000, 14243)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -120,8 +126,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `11203`
 		//  Estimated: `14243`
-		// Minimum execution time: 517_169_000 picoseconds.
-		Weight::from_parts(585_811_000, 14243)
+		// Minimum execution time: 525_552_000 picoseconds.
+		Weight::from_parts(721_863_000, 14243)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -135,8 +141,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `11062`
 		//  Estimated: `14243`
-		// Minimum execution time: 397_852_000 picoseconds.
-		Weight::from_parts(415_158_000, 14243)
+		// Minimum execution time: 383_000_000 picoseconds.
+		Weight::from_parts(407_897_000, 14243)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 	}
 	/// Storage: `Scoring::ScorerAccounts` (r:1 w:0)
@@ -149,8 +155,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `11203`
 		//  Estimated: `14243`
-		// Minimum execution time: 419_754_000 picoseconds.
-		Weight::from_parts(445_693_000, 14243)
+		// Minimum execution time: 407_596_000 picoseconds.
+		Weight::from_parts(519_643_000, 14243)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 	}
 	/// Storage: `Scoring::Jobs` (r:1 w:1)
@@ -168,12 +174,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `c` is `[1, 64]`.
 	fn conclude_job(c: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `11034 + c * (226 ±0)`
+		//  Measured:  `11067 + c * (226 ±0)`
 		//  Estimated: `14243 + c * (2607 ±0)`
-		// Minimum execution time: 714_453_000 picoseconds.
-		Weight::from_parts(938_847_000, 14243)
-			// Standard Error: 2_214_180
-			.saturating_add(Weight::from_parts(222_509_509, 0).saturating_mul(c.into()))
+		// Minimum execution time: 748_944_000 picoseconds.
+		Weight::from_parts(475_745_396, 14243)
+			// Standard Error: 3_613_209
+			.saturating_add(Weight::from_parts(226_180_827, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
@@ -190,8 +196,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2223`
 		//  Estimated: `3535`
-		// Minimum execution time: 392_755_000 picoseconds.
-		Weight::from_parts(544_700_000, 3535)
+		// Minimum execution time: 366_204_000 picoseconds.
+		Weight::from_parts(506_604_000, 3535)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -200,36 +206,36 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with ParityDB's costs, for tests and mock runtimes.
 impl WeightInfo for () {
 	fn register_scorer() -> Weight {
-		Weight::from_parts(885_878_000, 3604)
+		Weight::from_parts(1_187_777_000, 3640)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn unregister_scorer() -> Weight {
-		Weight::from_parts(1_027_648_000, 3604)
-			.saturating_add(ParityDbWeight::get().reads(4_u64))
-			.saturating_add(ParityDbWeight::get().writes(5_u64))
+		Weight::from_parts(1_224_101_000, 3640)
+			.saturating_add(ParityDbWeight::get().reads(7_u64))
+			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn commit_score() -> Weight {
-		Weight::from_parts(644_729_000, 14243)
+		Weight::from_parts(926_488_000, 14243)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn reveal_score() -> Weight {
-		Weight::from_parts(585_811_000, 14243)
+		Weight::from_parts(721_863_000, 14243)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn authorize_commit_score() -> Weight {
-		Weight::from_parts(415_158_000, 14243)
+		Weight::from_parts(407_897_000, 14243)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 	}
 	fn authorize_reveal_score() -> Weight {
-		Weight::from_parts(445_693_000, 14243)
+		Weight::from_parts(519_643_000, 14243)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 	}
 	fn conclude_job(c: u32, ) -> Weight {
-		Weight::from_parts(938_847_000, 14243)
-			.saturating_add(Weight::from_parts(222_509_509, 0).saturating_mul(c.into()))
+		Weight::from_parts(475_745_396, 14243)
+			.saturating_add(Weight::from_parts(226_180_827, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(c.into())))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
@@ -237,7 +243,7 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2607).saturating_mul(c.into()))
 	}
 	fn create_job() -> Weight {
-		Weight::from_parts(544_700_000, 3535)
+		Weight::from_parts(506_604_000, 3535)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}

@@ -14,7 +14,7 @@
 // --chain
 // dev
 // --pallets
-// pallet_rewards,pallet_training_rounds,pallet_scoring,pallet_balances
+// pallet_model_registry,pallet_scoring,pallet_training_rounds,pallet_rewards,pallet_validator_set,pallet_balances
 // --extrinsic
 // *
 // --exclude-extrinsics
@@ -67,7 +67,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
 	/// Storage: `Scoring::NextJobId` (r:1 w:1)
 	/// Proof: `Scoring::NextJobId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Scoring::OpenJobs` (r:1 w:1)
@@ -78,10 +78,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `TrainingRounds::Rounds` (`max_values`: None, `max_size`: Some(1155), added: 3630, mode: `MaxEncodedLen`)
 	fn open_round() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2188`
+		//  Measured:  `2189`
 		//  Estimated: `4815`
-		// Minimum execution time: 1_460_994_000 picoseconds.
-		Weight::from_parts(2_426_540_000, 4815)
+		// Minimum execution time: 1_445_691_000 picoseconds.
+		Weight::from_parts(1_573_772_000, 4815)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
@@ -104,18 +104,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
 	/// Storage: `Scoring::Jobs` (r:0 w:1)
 	/// Proof: `Scoring::Jobs` (`max_values`: None, `max_size`: Some(10778), added: 13253, mode: `MaxEncodedLen`)
 	/// The range of component `u` is `[0, 15]`.
 	fn submit_update(u: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3637 + u * (502 ±0)`
+		//  Measured:  `3638 + u * (502 ±0)`
 		//  Estimated: `13690 + u * (2931 ±0)`
-		// Minimum execution time: 1_863_703_000 picoseconds.
-		Weight::from_parts(3_129_354_920, 13690)
-			// Standard Error: 6_052_705
-			.saturating_add(Weight::from_parts(63_101_019, 0).saturating_mul(u.into()))
+		// Minimum execution time: 1_773_007_000 picoseconds.
+		Weight::from_parts(2_331_825_638, 13690)
+			// Standard Error: 4_651_557
+			.saturating_add(Weight::from_parts(82_778_719, 0).saturating_mul(u.into()))
 			.saturating_add(T::DbWeight::get().reads(12_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(u.into())))
 			.saturating_add(T::DbWeight::get().writes(10_u64))
@@ -130,7 +130,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
 	/// Storage: `Scoring::NextJobId` (r:1 w:1)
 	/// Proof: `Scoring::NextJobId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Scoring::OpenJobs` (r:1 w:1)
@@ -142,10 +142,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1327 + u * (498 ±0)`
 		//  Estimated: `4620 + u * (2913 ±0)`
-		// Minimum execution time: 1_058_214_000 picoseconds.
-		Weight::from_parts(1_654_493_222, 4620)
-			// Standard Error: 3_858_617
-			.saturating_add(Weight::from_parts(85_596_967, 0).saturating_mul(u.into()))
+		// Minimum execution time: 1_067_639_000 picoseconds.
+		Weight::from_parts(1_238_713_951, 4620)
+			// Standard Error: 2_532_562
+			.saturating_add(Weight::from_parts(93_553_074, 0).saturating_mul(u.into()))
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(u.into())))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
@@ -168,7 +168,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:3 w:3)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:2 w:2)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
 	/// Storage: `Rewards::Work` (r:1 w:0)
 	/// Proof: `Rewards::Work` (`max_values`: None, `max_size`: Some(3110), added: 5585, mode: `MaxEncodedLen`)
 	/// Storage: `Rewards::Reserve` (r:1 w:1)
@@ -182,12 +182,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `u` is `[1, 16]`.
 	fn close_round(u: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4888 + u * (496 ±0)`
+		//  Measured:  `4889 + u * (496 ±0)`
 		//  Estimated: `13690 + u * (2913 ±0)`
-		// Minimum execution time: 2_819_394_000 picoseconds.
-		Weight::from_parts(4_519_609_230, 13690)
-			// Standard Error: 10_682_113
-			.saturating_add(Weight::from_parts(395_364_784, 0).saturating_mul(u.into()))
+		// Minimum execution time: 2_845_223_000 picoseconds.
+		Weight::from_parts(3_067_825_759, 13690)
+			// Standard Error: 11_003_987
+			.saturating_add(Weight::from_parts(541_077_771, 0).saturating_mul(u.into()))
 			.saturating_add(T::DbWeight::get().reads(18_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(u.into())))
 			.saturating_add(T::DbWeight::get().writes(18_u64))
@@ -205,16 +205,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:16 w:16)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:16 w:16)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
 	/// The range of component `u` is `[0, 16]`.
 	fn base_scored(u: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1201 + u * (635 ±0)`
 		//  Estimated: `14260 + u * (2913 ±0)`
-		// Minimum execution time: 337_012_000 picoseconds.
-		Weight::from_parts(845_083_823, 14260)
-			// Standard Error: 6_715_672
-			.saturating_add(Weight::from_parts(592_736_720, 0).saturating_mul(u.into()))
+		// Minimum execution time: 290_032_000 picoseconds.
+		Weight::from_parts(148_367_908, 14260)
+			// Standard Error: 8_219_374
+			.saturating_add(Weight::from_parts(709_506_189, 0).saturating_mul(u.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(u.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -228,15 +228,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Scoring::Results` (r:1 w:0)
 	/// Proof: `Scoring::Results` (`max_values`: None, `max_size`: Some(10795), added: 13270, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:2 w:2)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn update_scored() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `2037`
 		//  Estimated: `14260`
-		// Minimum execution time: 1_294_957_000 picoseconds.
-		Weight::from_parts(1_426_903_000, 14260)
+		// Minimum execution time: 1_291_201_000 picoseconds.
+		Weight::from_parts(1_456_787_000, 14260)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -247,7 +247,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:3 w:3)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:2 w:2)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
 	/// Storage: `TrainingRounds::RoundUpdates` (r:17 w:0)
 	/// Proof: `TrainingRounds::RoundUpdates` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
 	/// Storage: `TrainingRounds::Updates` (r:16 w:0)
@@ -273,12 +273,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `u` is `[1, 16]`.
 	fn aggregate_scored(u: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5467 + u * (500 ±0)`
+		//  Measured:  `5468 + u * (500 ±0)`
 		//  Estimated: `14260 + u * (2913 ±0)`
-		// Minimum execution time: 3_014_104_000 picoseconds.
-		Weight::from_parts(3_130_942_916, 14260)
-			// Standard Error: 15_232_887
-			.saturating_add(Weight::from_parts(607_022_864, 0).saturating_mul(u.into()))
+		// Minimum execution time: 3_018_270_000 picoseconds.
+		Weight::from_parts(2_688_695_496, 14260)
+			// Standard Error: 5_252_697
+			.saturating_add(Weight::from_parts(518_820_963, 0).saturating_mul(u.into()))
 			.saturating_add(T::DbWeight::get().reads(19_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(u.into())))
 			.saturating_add(T::DbWeight::get().writes(18_u64))
@@ -290,29 +290,29 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with ParityDB's costs, for tests and mock runtimes.
 impl WeightInfo for () {
 	fn open_round() -> Weight {
-		Weight::from_parts(2_426_540_000, 4815)
+		Weight::from_parts(1_573_772_000, 4815)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(7_u64))
 	}
 	fn submit_update(u: u32, ) -> Weight {
-		Weight::from_parts(3_129_354_920, 13690)
-			.saturating_add(Weight::from_parts(63_101_019, 0).saturating_mul(u.into()))
+		Weight::from_parts(2_331_825_638, 13690)
+			.saturating_add(Weight::from_parts(82_778_719, 0).saturating_mul(u.into()))
 			.saturating_add(ParityDbWeight::get().reads(12_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(u.into())))
 			.saturating_add(ParityDbWeight::get().writes(10_u64))
 			.saturating_add(Weight::from_parts(0, 2931).saturating_mul(u.into()))
 	}
 	fn submit_aggregate(u: u32, ) -> Weight {
-		Weight::from_parts(1_654_493_222, 4620)
-			.saturating_add(Weight::from_parts(85_596_967, 0).saturating_mul(u.into()))
+		Weight::from_parts(1_238_713_951, 4620)
+			.saturating_add(Weight::from_parts(93_553_074, 0).saturating_mul(u.into()))
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(u.into())))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 			.saturating_add(Weight::from_parts(0, 2913).saturating_mul(u.into()))
 	}
 	fn close_round(u: u32, ) -> Weight {
-		Weight::from_parts(4_519_609_230, 13690)
-			.saturating_add(Weight::from_parts(395_364_784, 0).saturating_mul(u.into()))
+		Weight::from_parts(3_067_825_759, 13690)
+			.saturating_add(Weight::from_parts(541_077_771, 0).saturating_mul(u.into()))
 			.saturating_add(ParityDbWeight::get().reads(18_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(u.into())))
 			.saturating_add(ParityDbWeight::get().writes(18_u64))
@@ -320,8 +320,8 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2913).saturating_mul(u.into()))
 	}
 	fn base_scored(u: u32, ) -> Weight {
-		Weight::from_parts(845_083_823, 14260)
-			.saturating_add(Weight::from_parts(592_736_720, 0).saturating_mul(u.into()))
+		Weight::from_parts(148_367_908, 14260)
+			.saturating_add(Weight::from_parts(709_506_189, 0).saturating_mul(u.into()))
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(u.into())))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
@@ -329,13 +329,13 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2913).saturating_mul(u.into()))
 	}
 	fn update_scored() -> Weight {
-		Weight::from_parts(1_426_903_000, 14260)
+		Weight::from_parts(1_456_787_000, 14260)
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn aggregate_scored(u: u32, ) -> Weight {
-		Weight::from_parts(3_130_942_916, 14260)
-			.saturating_add(Weight::from_parts(607_022_864, 0).saturating_mul(u.into()))
+		Weight::from_parts(2_688_695_496, 14260)
+			.saturating_add(Weight::from_parts(518_820_963, 0).saturating_mul(u.into()))
 			.saturating_add(ParityDbWeight::get().reads(19_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(u.into())))
 			.saturating_add(ParityDbWeight::get().writes(18_u64))

@@ -14,7 +14,7 @@
 // --chain
 // dev
 // --pallets
-// pallet_validator_set,pallet_balances
+// pallet_model_registry,pallet_scoring,pallet_training_rounds,pallet_rewards,pallet_validator_set,pallet_balances
 // --extrinsic
 // *
 // --exclude-extrinsics
@@ -65,8 +65,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3751`
 		//  Estimated: `7216`
-		// Minimum execution time: 491_090_000 picoseconds.
-		Weight::from_parts(582_296_000, 7216)
+		// Minimum execution time: 613_713_000 picoseconds.
+		Weight::from_parts(835_843_000, 7216)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -80,8 +80,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2166`
 		//  Estimated: `3535`
-		// Minimum execution time: 317_422_000 picoseconds.
-		Weight::from_parts(337_362_000, 3535)
+		// Minimum execution time: 302_540_000 picoseconds.
+		Weight::from_parts(439_113_000, 3535)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -95,8 +95,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2166`
 		//  Estimated: `3535`
-		// Minimum execution time: 312_375_000 picoseconds.
-		Weight::from_parts(336_801_000, 3535)
+		// Minimum execution time: 314_979_000 picoseconds.
+		Weight::from_parts(448_568_000, 3535)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -115,10 +115,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `459 + c * (221 ±0)`
 		//  Estimated: `3535 + c * (2697 ±0)`
-		// Minimum execution time: 329_050_000 picoseconds.
-		Weight::from_parts(334_728_000, 3535)
-			// Standard Error: 1_087_233
-			.saturating_add(Weight::from_parts(123_940_895, 0).saturating_mul(c.into()))
+		// Minimum execution time: 309_671_000 picoseconds.
+		Weight::from_parts(761_615_585, 3535)
+			// Standard Error: 2_353_545
+			.saturating_add(Weight::from_parts(126_375_415, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
@@ -129,23 +129,23 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with ParityDB's costs, for tests and mock runtimes.
 impl WeightInfo for () {
 	fn join() -> Weight {
-		Weight::from_parts(582_296_000, 7216)
+		Weight::from_parts(835_843_000, 7216)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn leave() -> Weight {
-		Weight::from_parts(337_362_000, 3535)
+		Weight::from_parts(439_113_000, 3535)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn remove() -> Weight {
-		Weight::from_parts(336_801_000, 3535)
+		Weight::from_parts(448_568_000, 3535)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn plan_session(c: u32, ) -> Weight {
-		Weight::from_parts(334_728_000, 3535)
-			.saturating_add(Weight::from_parts(123_940_895, 0).saturating_mul(c.into()))
+		Weight::from_parts(761_615_585, 3535)
+			.saturating_add(Weight::from_parts(126_375_415, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(c.into())))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
