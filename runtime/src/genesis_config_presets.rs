@@ -25,49 +25,51 @@ pub const DEV_SESSION_LENGTH: crate::BlockNumber = 10;
 /// What each development authority holds as scorer stake at genesis (its validator bond).
 pub const GENESIS_SCORER_STAKE: crate::Balance = 1_000 * UNIT;
 
-/// The keys of a development authority: Aura, GRANDPA, and its scoring key (the same seed, so that
-/// `--alice` & co. insert all three into the node's keystore).
-struct Authority {
-	account: AccountId,
-	aura: AuraId,
-	grandpa: GrandpaId,
-	scoring: pallet_scoring::ScorerId,
+/// What makes `validators` the first validators, in every network: their session keys (Aura and
+/// GRANDPA get their authorities from the session), the validator set's candidates, and the scorers
+/// whose stake is their bond.
+struct FirstValidators {
+	session_keys: Vec<(AccountId, AccountId, SessionKeys)>,
+	candidates: Vec<AccountId>,
+	scorers: Vec<(AccountId, pallet_scoring::ScorerId, crate::Balance)>,
+}
+
+impl FirstValidators {
+	fn of(validators: &[GenesisValidator]) -> Self {
+		let session_keys = validators
+			.iter()
+			.map(|v| {
+				let keys = SessionKeys {
+					aura: v.aura.clone(),
+					grandpa: v.grandpa.clone(),
+					scoring: v.scoring.clone(),
+				};
+				(v.account.clone(), v.account.clone(), keys)
+			})
+			.collect();
+		let candidates = validators.iter().map(|v| v.account.clone()).collect();
+		let scorers =
+			validators.iter().map(|v| (v.account.clone(), v.scoring.clone(), v.bond)).collect();
+		Self { session_keys, candidates, scorers }
+	}
 }
 
 fn testnet_genesis(
-	initial_authorities: Vec<Authority>,
+	initial_authorities: Vec<GenesisValidator>,
 	endowed_accounts: Vec<AccountId>,
 	root: AccountId,
 ) -> Value {
+	let first = FirstValidators::of(&initial_authorities);
 	build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig {
 			balances: endowed_accounts.iter().cloned().map(|k| (k, ENDOWMENT)).collect::<Vec<_>>(),
 		},
-		// Aura and GRANDPA get their authorities from the session: the validator set's candidates,
-		// each with its session keys.
-		session: SessionConfig {
-			keys: initial_authorities
-				.iter()
-				.map(|a| {
-					let keys = SessionKeys {
-						aura: a.aura.clone(),
-						grandpa: a.grandpa.clone(),
-						scoring: a.scoring.clone(),
-					};
-					(a.account.clone(), a.account.clone(), keys)
-				})
-				.collect::<Vec<_>>(),
-		},
+		session: SessionConfig { keys: first.session_keys },
 		validator_set: ValidatorSetConfig {
-			candidates: initial_authorities.iter().map(|a| a.account.clone()).collect::<Vec<_>>(),
+			candidates: first.candidates,
 			session_length: Some(DEV_SESSION_LENGTH),
 		},
-		scoring: ScoringConfig {
-			scorers: initial_authorities
-				.iter()
-				.map(|a| (a.account.clone(), a.scoring.clone(), GENESIS_SCORER_STAKE))
-				.collect::<Vec<_>>(),
-		},
+		scoring: ScoringConfig { scorers: first.scorers },
 		sudo: SudoConfig { key: Some(root) },
 		// Referenda decide in a few dozen blocks on development networks.
 		governance: GovernanceConfig {
@@ -76,14 +78,16 @@ fn testnet_genesis(
 	})
 }
 
-/// The authority keys of a well-known development account: sr25519 for Aura and scoring, ed25519 for
-/// GRANDPA.
-fn authority_keys((sr, ed): (Sr25519Keyring, Ed25519Keyring)) -> Authority {
-	Authority {
+/// A well-known development account as an authority: sr25519 for Aura and scoring, ed25519 for
+/// GRANDPA (the same seed, so that `--alice` & co. insert all three keys into the node's keystore),
+/// bonding `GENESIS_SCORER_STAKE`.
+fn authority_keys((sr, ed): (Sr25519Keyring, Ed25519Keyring)) -> GenesisValidator {
+	GenesisValidator {
 		account: sr.to_account_id(),
 		aura: sr.public().into(),
 		grandpa: ed.public().into(),
 		scoring: sr.public().into(),
+		bond: GENESIS_SCORER_STAKE,
 	}
 }
 
@@ -228,30 +232,12 @@ pub fn production_config_genesis(
 		}
 	}
 
+	let first = FirstValidators::of(validators);
 	Ok(build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig { balances: endowments.to_vec() },
-		session: SessionConfig {
-			keys: validators
-				.iter()
-				.map(|v| {
-					let keys = SessionKeys {
-						aura: v.aura.clone(),
-						grandpa: v.grandpa.clone(),
-						scoring: v.scoring.clone(),
-					};
-					(v.account.clone(), v.account.clone(), keys)
-				})
-				.collect::<Vec<_>>(),
-		},
-		validator_set: ValidatorSetConfig {
-			candidates: validators.iter().map(|v| v.account.clone()).collect::<Vec<_>>(),
-		},
-		scoring: ScoringConfig {
-			scorers: validators
-				.iter()
-				.map(|v| (v.account.clone(), v.scoring.clone(), v.bond))
-				.collect::<Vec<_>>(),
-		},
+		session: SessionConfig { keys: first.session_keys },
+		validator_set: ValidatorSetConfig { candidates: first.candidates },
+		scoring: ScoringConfig { scorers: first.scorers },
 		governance: GovernanceConfig {
 			timings: Some(pallet_governance::TrackTimings::production()),
 		},

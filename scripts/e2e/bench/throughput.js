@@ -275,20 +275,23 @@ async function main() {
       fund.push({ tx: api.tx.balances.transferKeepAlive(s.address, 5_000n * UNIT), signer: alice, nonce: await nonceOf(alice) });
     }
     await settle(fund, 'setup');
+    /** `count` extrinsics `txOf(i)`, signed round-robin by the senders, then measured as `label`. */
+    const signedBySenders = async (label, count, txOf) => {
+      bounds[label] = await weightBound(api, txOf(0), senders[0]);
+      const plan = [];
+      for (let i = 0; i < count; i++) {
+        const signer = senders[i % SENDERS];
+        plan.push({ tx: txOf(i), signer, nonce: await nonceOf(signer) });
+      }
+      log(`${label}: signing ${count}`);
+      const signed = await presign(api, plan);
+      const { section, method } = plan[0].tx.method;
+      results[label] = await measure(api, { label, section, method, total: count, submit: () => submitAll(api, signed) });
+    };
+
     // 1. transferKeepAlive: each sender sends its share to Bob.
-    const transferTx = (i) => api.tx.balances.transferKeepAlive(bob.address, UNIT + BigInt(i));
-    bounds.transferKeepAlive = await weightBound(api, transferTx(0), senders[0]);
-    const transferPlan = [];
-    for (let i = 0; i < transfers; i++) {
-      const signer = senders[i % SENDERS];
-      transferPlan.push({ tx: transferTx(i), signer, nonce: await nonceOf(signer) });
-    }
-    log(`transfers: signing ${transfers}`);
-    const signedTransfers = await presign(api, transferPlan);
-    results.transferKeepAlive = await measure(api, {
-      label: 'transferKeepAlive', section: 'balances', method: 'transferKeepAlive', total: transfers,
-      submit: () => submitAll(api, signedTransfers),
-    });
+    await signedBySenders('transferKeepAlive', transfers,
+      (i) => api.tx.balances.transferKeepAlive(bob.address, UNIT + BigInt(i)));
 
     if (options.network) {
       report();
@@ -331,19 +334,8 @@ async function main() {
     }
     log(`updates: opening ${rounds} rounds`);
     await settle(openPlan, 'setup');
-    const updateTx = (k) => api.tx.trainingRounds.submitUpdate(firstRound + Math.floor(k / MAX_UPDATES), artifact(`u${k}.onnx`), 1_000, [dataset]);
-    bounds.submitUpdate = await weightBound(api, updateTx(0), senders[0]);
-    const updatePlan = [];
-    for (let k = 0; k < updates; k++) {
-      const signer = senders[k % SENDERS];
-      updatePlan.push({ tx: updateTx(k), signer, nonce: await nonceOf(signer) });
-    }
-    log(`updates: signing ${updates}`);
-    const signedUpdates = await presign(api, updatePlan);
-    results.submitUpdate = await measure(api, {
-      label: 'submitUpdate', section: 'trainingRounds', method: 'submitUpdate', total: updates,
-      submit: () => submitAll(api, signedUpdates),
-    });
+    await signedBySenders('submitUpdate', updates, (k) => api.tx.trainingRounds.submitUpdate(
+      firstRound + Math.floor(k / MAX_UPDATES), artifact(`u${k}.onnx`), 1_000, [dataset]));
 
     // 3. commitScore: fee-less general transactions, each authorized by a scorer's signature over
     //    ("mdl/commit", job, commitment). Every sender is a scorer (registered in the setup); each

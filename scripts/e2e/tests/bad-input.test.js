@@ -15,7 +15,7 @@ function assertCleanFailure(result, pattern) {
 
 test('an unknown chain-spec name is refused with a clear error', async () => {
   const result = await runToExit(['--chain', 'no-such-network', '--tmp', '--no-telemetry']);
-  assertCleanFailure(result, /unknown chain `no-such-network`: expected `dev`, `local` or the path/);
+  assertCleanFailure(result, /unknown chain `no-such-network`: expected `dev`, `local`, `production:<operators.json>` or the path/);
 });
 
 test('a busy RPC port is refused with a clear error instead of moving to another port', async () => {
