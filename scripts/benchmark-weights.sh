@@ -2,7 +2,10 @@
 # Regenerates modelchain pallets' weights.rs from their benchmarks (frame-benchmarking v2), run on the wasm
 # runtime built with `runtime-benchmarks`, and benchmarks `pallet_balances::transfer_keep_alive` in the SAME
 # run, so BENCHMARKS.md can put every extrinsic next to a plain transfer. Builds the node with that feature
-# first (it adds the benchmark CLI, which everyday builds skip).
+# first (it adds the benchmark CLI, which everyday builds skip), in the `release` profile: the benchmark's
+# host side (storage overlay, trie, wasm executor) must run optimised, as on a production validator, or
+# every measured time is inflated (the dev-profile node measured `transfer_keep_alive` at 16x polkadot-sdk's
+# own weight for it). A cold release build takes about an hour on the 2-core build machine.
 #   scripts/benchmark-weights.sh [pallet_name ...]     default: every modelchain pallet
 # Prints the table (scripts/bench/weights_table.py) at the end; the raw results stay in
 # .weights-out/results.json.
@@ -10,7 +13,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 bash scripts/setup.sh
-cargo build --locked -p modelchain-node --features runtime-benchmarks
+cargo build --locked --release -p modelchain-node --features runtime-benchmarks
+bench_node="$CARGO_TARGET_DIR/release/modelchain-node"
 
 pallets=("$@")
 [ ${#pallets[@]} -gt 0 ] || pallets=(pallet_model_registry pallet_scoring pallet_training_rounds pallet_rewards pallet_validator_set)
@@ -27,7 +31,7 @@ skip+=,pallet_balances::force_adjust_total_issuance,pallet_balances::burn_allow_
 skip+=,pallet_balances::burn_keep_alive
 echo "== benchmarking ${pallets[*]} and pallet_balances::transfer_keep_alive in one run"
 # Through PATH, so the command recorded in weights.rs names no machine path.
-PATH="$(dirname "$MODELCHAIN_NODE"):$PATH" modelchain-node benchmark pallet \
+PATH="$(dirname "$bench_node"):$PATH" modelchain-node benchmark pallet \
   --chain dev \
   --pallets "$list" \
   --extrinsic '*' \

@@ -97,10 +97,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(stake >= T::MinScorerStake::get(), Error::<T>::StakeTooLow);
 		ensure!(Scorers::<T>::count() < T::MaxScorers::get(), Error::<T>::TooManyScorers);
 		T::Currency::hold(&HoldReason::ScorerStake.into(), &who, stake)?;
-		Scorers::<T>::insert(
-			&who,
-			Scorer { key: key.clone(), stake, open_commitments: 0, missed_reveals: 0 },
-		);
+		Scorers::<T>::insert(&who, Scorer { key: key.clone(), stake, missed_reveals: 0 });
 		ScorerAccounts::<T>::insert(&key, &who);
 		Self::deposit_event(Event::ScorerRegistered { scorer: who, key, stake });
 		Ok(())
@@ -108,7 +105,7 @@ impl<T: Config> Pallet<T> {
 
 	pub(crate) fn do_unregister_scorer(who: T::AccountId) -> DispatchResult {
 		let scorer = Scorers::<T>::get(&who).ok_or(Error::<T>::NotScorer)?;
-		ensure!(scorer.open_commitments == 0, Error::<T>::ScorerBusy);
+		ensure!(!Self::has_open_commitments(&who), Error::<T>::ScorerBusy);
 		ensure!(
 			<T::StakeGuard as modelchain_primitives::StakeGuard<_>>::may_withdraw(&who),
 			Error::<T>::StakeBonded
@@ -124,6 +121,12 @@ impl<T: Config> Pallet<T> {
 		<T::StakeGuard as modelchain_primitives::StakeGuard<_>>::withdrawn(&who);
 		Self::deposit_event(Event::ScorerUnregistered { scorer: who, stake: scorer.stake });
 		Ok(())
+	}
+
+	/// Whether `who` committed to a job that has not concluded (at most `MaxOpenJobs` reads: only
+	/// leaving pays for it, so committing writes nothing to the scorer's record).
+	pub(crate) fn has_open_commitments(who: &T::AccountId) -> bool {
+		OpenJobs::<T>::get().iter().any(|job| Participations::<T>::contains_key(job, who))
 	}
 
 	/// Checks a commit could be applied now; shared by the pool's validation and the call.
@@ -216,17 +219,13 @@ impl<T: Config> Pallet<T> {
 	}
 
 	pub(crate) fn do_commit(job: JobId, commitment: H256, key: ScorerId) -> DispatchResult {
-		let (who, mut record) = Self::check_commit(job, &key)?;
-		let mut scorer = Scorers::<T>::get(&who).ok_or(Error::<T>::NotScorer)?;
-		scorer.open_commitments.saturating_inc();
-		record.commits.saturating_inc();
+		let (who, _) = Self::check_commit(job, &key)?;
+		let stake = Scorers::<T>::get(&who).ok_or(Error::<T>::NotScorer)?.stake;
 		Participations::<T>::insert(
 			job,
 			&who,
-			Participation { commitment, stake: scorer.stake, revealed: None, assessment: None },
+			Participation { commitment, stake, revealed: None, assessment: None },
 		);
-		Scorers::<T>::insert(&who, scorer);
-		Jobs::<T>::insert(job, record);
 		Self::deposit_event(Event::ScoreCommitted { job, scorer: who });
 		Ok(())
 	}
@@ -237,11 +236,9 @@ impl<T: Config> Pallet<T> {
 		salt: [u8; 32],
 		key: ScorerId,
 	) -> DispatchResult {
-		let (who, mut record, mut participation) = Self::check_reveal(job, &verdict, &salt, &key)?;
+		let (who, _, mut participation) = Self::check_reveal(job, &verdict, &salt, &key)?;
 		participation.revealed = Some(verdict);
-		record.reveals.saturating_inc();
 		Participations::<T>::insert(job, &who, participation);
-		Jobs::<T>::insert(job, record);
 		Self::deposit_event(Event::ScoreRevealed { job, scorer: who, verdict });
 		Ok(())
 	}
@@ -271,6 +268,8 @@ impl<T: Config> Pallet<T> {
 			.iter()
 			.filter_map(|(_, p)| p.revealed.map(|verdict| (verdict, p.stake)))
 			.collect();
+		let commits = participants.len() as u32;
+		let revealed = reveals.len() as u32;
 		let outcome = aggregate(&reveals);
 		let revealed_stake =
 			reveals.iter().fold(BalanceOf::<T>::zero(), |sum, (_, s)| sum.saturating_add(*s));
@@ -278,15 +277,12 @@ impl<T: Config> Pallet<T> {
 			let assessment = assess(participation.revealed, &outcome);
 			participation.assessment = Some(assessment);
 			Participations::<T>::insert(job, &who, participation);
-			Scorers::<T>::mutate(&who, |scorer| {
-				if let Some(scorer) = scorer {
-					scorer.open_commitments.saturating_dec();
-					if assessment == Assessment::MissedReveal {
+			if assessment == Assessment::MissedReveal {
+				Scorers::<T>::mutate(&who, |scorer| {
+					if let Some(scorer) = scorer {
 						scorer.missed_reveals.saturating_inc();
 					}
-				}
-			});
-			if assessment == Assessment::MissedReveal {
+				});
 				Self::deposit_event(Event::RevealMissed { job, scorer: who });
 			}
 		}
@@ -299,27 +295,26 @@ impl<T: Config> Pallet<T> {
 				spec: record.spec,
 				outcome,
 				concluded: frame_system::Pallet::<T>::block_number(),
-				commits: record.commits,
-				reveals: record.reveals,
+				commits,
+				reveals: revealed,
 				revealed_stake,
 			},
 		);
-		Self::deposit_event(Event::JobConcluded { job, subject, outcome, reveals: record.reveals });
+		Self::deposit_event(Event::JobConcluded { job, subject, outcome, reveals: revealed });
 		let consumed = T::Consumer::job_concluded(job, subject, outcome);
-		T::WeightInfo::conclude_job(record.commits).saturating_add(consumed)
+		T::WeightInfo::conclude_job(commits).saturating_add(consumed)
 	}
 
 	/// Checks the pallet's invariants:
 	/// - every scorer's key maps back to it, and every mapped key belongs to a scorer;
 	/// - every scorer holds at least its recorded stake;
 	/// - open jobs are exactly the jobs stored, in creation order, with ids below `NextJobId`;
-	/// - a job's `commits`/`reveals` count its participations, and each scorer's `open_commitments`
-	///   counts its participations in open jobs;
+	/// - everyone who committed to an open job is a registered scorer (none leaves before its jobs
+	///   conclude);
 	/// - a job is never both open and concluded.
 	#[cfg(any(feature = "try-runtime", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use frame_support::traits::fungible::InspectHold;
-		let mut open_commitments = alloc::collections::BTreeMap::<T::AccountId, u32>::new();
 		for (who, scorer) in Scorers::<T>::iter() {
 			ensure!(
 				ScorerAccounts::<T>::get(&scorer.key).as_ref() == Some(&who),
@@ -329,7 +324,6 @@ impl<T: Config> Pallet<T> {
 				T::Currency::balance_on_hold(&HoldReason::ScorerStake.into(), &who) >= scorer.stake,
 				"a scorer holds less than its stake"
 			);
-			open_commitments.insert(who, 0);
 		}
 		for (key, who) in ScorerAccounts::<T>::iter() {
 			ensure!(
@@ -343,24 +337,15 @@ impl<T: Config> Pallet<T> {
 		ensure!(Jobs::<T>::iter_keys().count() == open.len(), "open jobs and stored jobs differ");
 		let next = NextJobId::<T>::get();
 		for job in open.iter() {
-			let record = Jobs::<T>::get(job).ok_or("an open job is not stored")?;
+			ensure!(Jobs::<T>::contains_key(job), "an open job is not stored");
 			ensure!(*job < next, "a job id is not below NextJobId");
 			ensure!(!Results::<T>::contains_key(job), "a job is both open and concluded");
-			let mut commits = 0u32;
-			let mut reveals = 0u32;
-			for (who, participation) in Participations::<T>::iter_prefix(job) {
-				commits += 1;
-				reveals += participation.revealed.is_some() as u32;
-				if let Some(count) = open_commitments.get_mut(&who) {
-					*count += 1;
-				}
+			for who in Participations::<T>::iter_key_prefix(job) {
+				ensure!(
+					Scorers::<T>::contains_key(&who),
+					"a scorer left while committed to an open job"
+				);
 			}
-			ensure!(record.commits == commits, "a job's commit count is wrong");
-			ensure!(record.reveals == reveals, "a job's reveal count is wrong");
-		}
-		for (who, count) in open_commitments {
-			let scorer = Scorers::<T>::get(&who).ok_or("scorer vanished")?;
-			ensure!(scorer.open_commitments == count, "a scorer's open commitment count is wrong");
 		}
 		Ok(())
 	}
@@ -419,10 +404,7 @@ impl<T: Config> ScoreJobs for Pallet<T> {
 		let commit_end = created.saturating_add(T::CommitWindow::get());
 		let reveal_end = commit_end.saturating_add(T::RevealWindow::get());
 		let subject = spec.subject;
-		Jobs::<T>::insert(
-			job,
-			Job { spec, created, commit_end, reveal_end, commits: 0, reveals: 0 },
-		);
+		Jobs::<T>::insert(job, Job { spec, created, commit_end, reveal_end });
 		Self::deposit_event(Event::JobCreated { job, subject, commit_end, reveal_end });
 		Ok(job)
 	}
@@ -512,10 +494,7 @@ impl<T: Config> modelchain_primitives::ScorerStakes<T::AccountId, BalanceOf<T>> 
 		T::Currency::set_balance(who, funds);
 		T::Currency::hold(&HoldReason::ScorerStake.into(), who, stake).expect("funded");
 		let key = ScorerId::generate_pair(None);
-		Scorers::<T>::insert(
-			who,
-			Scorer { key: key.clone(), stake, open_commitments: 0, missed_reveals: 0 },
-		);
+		Scorers::<T>::insert(who, Scorer { key: key.clone(), stake, missed_reveals: 0 });
 		ScorerAccounts::<T>::insert(&key, who);
 	}
 }

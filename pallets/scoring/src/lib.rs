@@ -43,6 +43,11 @@
 //! from a registered scorer, inside the right window, once per job and phase (the `provides` tag is the
 //! job and the key). Anyone else's attempt is an invalid transaction that never reaches a block.
 //!
+//! Commits are the most frequent transactions of the chain (every validator, every job), so each
+//! writes exactly one small record, its [`Participations`] entry, and a reveal rewrites only that
+//! entry: the job's record (whose spec can be kilobytes) is written once, when the job is created, and
+//! the counts of commits and reveals are derived from the participations when the job concludes.
+//!
 //! ## Deposits and stake
 //! A scorer's stake is held ([`HoldReason::ScorerStake`]) until it unregisters, which it can only do when
 //! none of its commitments is still open.
@@ -56,6 +61,7 @@ pub use pallet::*;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 mod impls;
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 pub mod offchain;
@@ -106,7 +112,7 @@ pub mod pallet {
 	use sp_runtime::traits::Zero;
 
 	/// The in-code storage version.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]

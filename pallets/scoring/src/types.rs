@@ -19,13 +19,13 @@ pub struct Scorer<T: Config> {
 	pub key: crate::ScorerId,
 	/// Held from the scorer's account; weighs its verdicts.
 	pub stake: BalanceOf<T>,
-	/// Jobs it has committed to and that are not concluded yet (it cannot leave before they are).
-	pub open_commitments: u32,
 	/// Jobs it committed to and never revealed.
 	pub missed_reveals: u32,
 }
 
-/// A scoring job: one artifact, one golden dataset, one metric, and its windows.
+/// A scoring job: one artifact, one golden dataset, one metric, and its windows. Written once, when
+/// the job is created: commits and reveals are `Participations`, so a commit or a reveal writes one
+/// small record and never rewrites this one (whose spec can be kilobytes).
 #[derive(
 	Encode, Decode, MaxEncodedLen, TypeInfo, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound,
 )]
@@ -38,10 +38,6 @@ pub struct Job<T: Config> {
 	pub commit_end: BlockNumberFor<T>,
 	/// Reveals are accepted after `commit_end` up to and including this block; the job concludes after.
 	pub reveal_end: BlockNumberFor<T>,
-	/// Scorers that committed.
-	pub commits: u32,
-	/// Scorers that revealed.
-	pub reveals: u32,
 }
 
 /// One scorer's part in one job: its commitment, then its revealed verdict, then how far it was from

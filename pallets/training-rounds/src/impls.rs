@@ -189,13 +189,14 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	/// Takes an update or a replacement; returns how many of the round's other updates it read.
 	pub(crate) fn do_submit_update(
 		who: T::AccountId,
 		round_id: RoundId,
 		artifact: Artifact,
 		samples: u64,
 		datasets: Vec<DatasetId>,
-	) -> DispatchResult {
+	) -> Result<u32, DispatchError> {
 		let mut round = Self::live_round(round_id)?;
 		ensure!(round.base_score != BaseScore::Unscorable, Error::<T>::BaseUnscorable);
 		ensure!(Self::now() < round.submission_end, Error::<T>::SubmissionClosed);
@@ -218,8 +219,10 @@ impl<T: Config> Pallet<T> {
 			ensure!(round.updates < round.params.max_updates, Error::<T>::TooManyUpdates);
 		}
 		let mut declared = unique;
+		let mut others = 0u32;
 		for id in RoundUpdates::<T>::iter_key_prefix(round_id) {
 			if Some(id) != existing {
+				others.saturating_inc();
 				if let Some(update) = Updates::<T>::get(id) {
 					declared.extend(update.datasets.iter().copied());
 				}
@@ -299,7 +302,7 @@ impl<T: Config> Pallet<T> {
 			job,
 			replaced: existing.is_some(),
 		});
-		Ok(())
+		Ok(others)
 	}
 
 	/// The accepted updates of a round, ascending by id.

@@ -395,7 +395,8 @@ pub mod pallet {
 
 		/// Submits an update to `round` (or replaces the caller's earlier one while the submission
 		/// window is open), holding the round's stake and an update deposit from the caller (once per
-		/// round). The validators check it is the base's graph and score it.
+		/// round). The validators check it is the base's graph and score it. Charged for the round's
+		/// other updates it actually reads, not for the most a round takes.
 		///
 		/// Origin: signed. Emits `UpdateSubmitted`. Errors: `UnknownRound`, `RoundFinished`,
 		/// `BaseUnscorable`, `SubmissionClosed`, `BadArtifact`, `BadDatasetCount`, `DuplicateDataset`,
@@ -409,9 +410,10 @@ pub mod pallet {
 			artifact: Artifact,
 			samples: u64,
 			datasets: Vec<DatasetId>,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
-			Self::do_submit_update(who, round, artifact, samples, datasets)
+			let others = Self::do_submit_update(who, round, artifact, samples, datasets)?;
+			Ok(Some(T::WeightInfo::submit_update(others)).into())
 		}
 
 		/// Submits the aggregate of `round`'s accepted updates, holding the round's stake from the

@@ -67,6 +67,9 @@ impl frame_system::Config for Runtime {
 	type BlockHashCount = BlockHashCount;
 	// The node stores state in ParityDB only (see README, "Build figures").
 	type DbWeight = ParityDbWeight;
+	// The transaction extensions' reference weights with this runtime's `DbWeight` (the default, `()`,
+	// prices their storage accesses as RocksDB's, 3 to 2 times ParityDB's).
+	type ExtensionsWeightInfo = frame_system::SubstrateExtensionsWeight<Runtime>;
 	type Version = Version;
 	type AccountData = pallet_balances::AccountData<Balance>;
 	type SS58Prefix = SS58Prefix;

@@ -10,7 +10,9 @@ use crate::{
 	SignedPayload, System, TransactionPayment, TxExtension, UncheckedExtrinsic, UNIT, WASM_BINARY,
 };
 use codec::Encode;
-use frame_support::traits::{fungible::Inspect, IntegrityTest, OnGenesis};
+use frame_support::traits::{
+	fungible::Inspect, GetStorageVersion, IntegrityTest, OnGenesis, OnRuntimeUpgrade,
+};
 use sc_chain_spec::GenesisConfigBuilderRuntimeCaller;
 use sp_consensus_aura::{Slot, AURA_ENGINE_ID};
 use sp_core::{storage::Storage, H256};
@@ -78,6 +80,13 @@ fn every_preset_builds_and_passes_integrity_tests() {
 				endowed * ENDOWMENT + crate::EXISTENTIAL_DEPOSIT
 			);
 			assert_eq!(free(&crate::Rewards::account_id()), crate::EXISTENTIAL_DEPOSIT);
+
+			// A new chain starts at the current storage versions, so the listed migrations skip.
+			type Scoring = pallet_scoring::Pallet<Runtime>;
+			assert_eq!(Scoring::on_chain_storage_version(), Scoring::in_code_storage_version());
+			let scorers: Vec<_> = pallet_scoring::Scorers::<Runtime>::iter().collect();
+			<crate::Migrations as OnRuntimeUpgrade>::on_runtime_upgrade();
+			assert_eq!(pallet_scoring::Scorers::<Runtime>::iter().collect::<Vec<_>>(), scorers);
 		});
 	}
 }

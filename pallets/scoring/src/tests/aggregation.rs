@@ -113,7 +113,7 @@ fn a_job_concludes_after_its_reveal_window_with_every_participant_assessed() {
 		assert_eq!(assessment(CHARLIE), Some(Assessment::Disagreed));
 		assert_eq!(assessment(DAVE), Some(Assessment::MissedReveal));
 		assert_eq!(Scorers::<Test>::get(DAVE).unwrap().missed_reveals, 1);
-		assert_eq!(Scorers::<Test>::get(ALICE).unwrap().open_commitments, 0);
+		assert_eq!(Scorers::<Test>::get(ALICE).unwrap().missed_reveals, 0);
 		let result = Results::<Test>::get(job).unwrap();
 		assert_eq!((result.outcome, result.commits, result.reveals), (outcome, 4, 3));
 		assert_eq!(result.revealed_stake, 600);

@@ -11,10 +11,11 @@ fn a_commit_then_its_reveal_record_the_verdict() {
 	ExtBuilder::build_and_execute(|| {
 		let key = register(ALICE);
 		let job = create_job(1);
+		let (record, scorer) = (Jobs::<Test>::get(job), Scorers::<Test>::get(ALICE));
 		assert_ok!(commit(job, &key, Verdict::Scored(900), SALT));
 		System::assert_last_event(Event::ScoreCommitted { job, scorer: ALICE }.into());
-		assert_eq!(Jobs::<Test>::get(job).unwrap().commits, 1);
-		assert_eq!(Scorers::<Test>::get(ALICE).unwrap().open_commitments, 1);
+		let participation = Participations::<Test>::get(job, ALICE).unwrap();
+		assert_eq!((participation.revealed, participation.stake), (None, MIN_STAKE));
 		run_to(reveal_start(job));
 		assert_ok!(reveal(job, &key, Verdict::Scored(900), SALT));
 		System::assert_last_event(
@@ -23,6 +24,8 @@ fn a_commit_then_its_reveal_record_the_verdict() {
 		let participation = Participations::<Test>::get(job, ALICE).unwrap();
 		assert_eq!(participation.revealed, Some(Verdict::Scored(900)));
 		assert_eq!(participation.stake, MIN_STAKE);
+		// The participation is the only record written: the job and the scorer are untouched.
+		assert_eq!((Jobs::<Test>::get(job), Scorers::<Test>::get(ALICE)), (record, scorer));
 	});
 }
 

@@ -2,6 +2,7 @@
 
 mod aggregation;
 mod commit_reveal;
+mod migrations;
 mod offchain;
 mod scorers;
 

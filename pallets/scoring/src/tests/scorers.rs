@@ -15,7 +15,7 @@ fn registering_holds_the_stake_and_maps_the_key() {
 		assert_eq!(held(ALICE), 500);
 		assert_eq!(ScorerAccounts::<Test>::get(&key), Some(ALICE));
 		let scorer = Scorers::<Test>::get(ALICE).unwrap();
-		assert_eq!((scorer.key, scorer.stake, scorer.open_commitments), (key.clone(), 500, 0));
+		assert_eq!((scorer.key, scorer.stake, scorer.missed_reveals), (key.clone(), 500, 0));
 		System::assert_last_event(
 			Event::ScorerRegistered { scorer: ALICE, key, stake: 500 }.into(),
 		);
@@ -86,13 +86,19 @@ fn unregistering_releases_the_stake_and_frees_the_key() {
 fn a_scorer_with_open_commitments_cannot_leave() {
 	ExtBuilder::build_and_execute(|| {
 		let key = register(ALICE);
-		let job = create_job(1);
+		register(BOB);
+		let first = create_job(1);
+		let job = create_job(2);
+		// Committed to the second of two open jobs.
 		assert_ok!(commit(job, &key, Verdict::Scored(5), SALT));
 		assert_noop!(
 			Scoring::unregister_scorer(RuntimeOrigin::signed(ALICE)),
 			Error::<Test>::ScorerBusy
 		);
+		// A scorer that committed to none of the open jobs may leave.
+		assert_ok!(Scoring::unregister_scorer(RuntimeOrigin::signed(BOB)));
 		run_to(conclusion(job));
+		assert!(!Jobs::<Test>::contains_key(first));
 		assert_ok!(Scoring::unregister_scorer(RuntimeOrigin::signed(ALICE)));
 	});
 }

@@ -332,3 +332,33 @@ fn unsigned_origins_are_refused() {
 		);
 	});
 }
+
+#[test]
+fn an_update_is_charged_for_the_other_updates_it_reads() {
+	ExtBuilder::build_and_execute(|| {
+		use crate::weights::WeightInfo;
+		open();
+		let submit_weight = |who, seed| {
+			TrainingRounds::submit_update(
+				RuntimeOrigin::signed(who),
+				0,
+				artifact(seed, ArtifactFormat::Onnx),
+				1,
+				vec![DATA_1],
+			)
+			.expect("the update is taken")
+			.actual_weight
+		};
+		let charged = |others| Some(<() as WeightInfo>::submit_update(others));
+		assert_eq!(submit_weight(HONEST_A, 1), charged(0));
+		assert_eq!(submit_weight(HONEST_B, 2), charged(1));
+		assert_eq!(submit_weight(POISONER, 3), charged(2));
+		// A replacement reads the others, not itself.
+		assert_eq!(submit_weight(HONEST_A, 4), charged(2));
+		// The refund is real: charging the most a round takes would cost more.
+		let most = <<Test as Config>::MaxUpdates as frame_support::traits::Get<u32>>::get() - 1;
+		assert!(
+			<() as WeightInfo>::submit_update(2).all_lt(<() as WeightInfo>::submit_update(most))
+		);
+	});
+}
