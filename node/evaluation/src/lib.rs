@@ -4,7 +4,9 @@
 //! the same job gets the same integer:
 //!
 //! - the **model** is an ONNX file (opset ≤ 21) with one input `[batch, …features]` (a symbolic or fixed
-//!   batch dimension) and its first output the prediction: class scores (logits) `[batch, classes]`, or
+//!   batch dimension) and its first output the prediction: class scores `[batch, classes]` (logits, or
+//!   probabilities when a `Softmax` or `Sigmoid` computes the output), one score per sample for a binary
+//!   classifier (`[batch]` / `[batch, 1]`: a logit, or a `Sigmoid`'s probability of class 1), or
 //!   regression values `[batch]` / `[batch, k]`;
 //! - the **golden dataset** is a safetensors file with `inputs` (f32, `[samples, …features]`) and `labels`
 //!   (i64 or i32 class indices `[samples]`, or f32 targets `[samples]` / `[samples, k]`);
@@ -207,8 +209,11 @@ pub struct Evaluation {
 
 /// Scores an ONNX model on a golden dataset.
 pub fn evaluate(model: &[u8], golden: &GoldenSet, metric: Metric) -> Result<Evaluation, EvalError> {
-	let outputs = predict(model, golden)?;
+	let mut outputs = predict(model, golden)?;
 	let samples = golden.samples();
+	if matches!(golden.labels, Labels::Classes(_)) && outputs.width == 1 {
+		outputs = outputs.binary();
+	}
 	let score = match (&golden.labels, metric) {
 		(Labels::Classes(labels), Metric::Accuracy) => {
 			top_k_accuracy(&outputs, labels, 1).map(|hits| ratio(hits, samples))?
@@ -257,15 +262,73 @@ fn to_ppb(value: f64) -> Score {
 	(value * PPB as f64).floor().clamp(0.0, Score::MAX as f64) as Score
 }
 
+/// What a model's first output holds, read off the operator that computes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum OutputKind {
+	/// Unnormalised scores: logits, log-probabilities (`LogSoftmax`), or regression values.
+	Scores,
+	/// Probabilities: the output of a `Softmax` or a `Sigmoid`.
+	Probabilities,
+}
+
+/// The kind of the graph's first output: the operator computing it, looked up through the operators that
+/// only reshape values (`Identity`, `Reshape`, `Flatten`, `Squeeze`, `Unsqueeze`).
+fn output_kind(model: &tract_onnx::pb::ModelProto) -> OutputKind {
+	let Some(graph) = &model.graph else { return OutputKind::Scores };
+	let Some(mut name) = graph.output.first().map(|o| o.name.as_str()) else {
+		return OutputKind::Scores;
+	};
+	// Each step moves to an earlier node, so the walk ends within as many steps as there are nodes.
+	for _ in 0..graph.node.len() {
+		let Some(node) = graph.node.iter().find(|n| n.output.iter().any(|o| o == name)) else {
+			break;
+		};
+		if !(node.domain.is_empty() || node.domain == "ai.onnx") {
+			break;
+		}
+		match node.op_type.as_str() {
+			"Softmax" | "Sigmoid" => return OutputKind::Probabilities,
+			"Identity" | "Reshape" | "Flatten" | "Squeeze" | "Unsqueeze" => {
+				match node.input.first() {
+					Some(input) => name = input,
+					None => break,
+				}
+			},
+			_ => break,
+		}
+	}
+	OutputKind::Scores
+}
+
+/// The smallest probability a cross-entropy takes the logarithm of (a probability of 0 would be an
+/// infinite loss).
+pub const MIN_PROBABILITY: f64 = 1e-15;
+
 /// The model's first output for every sample, `width` values each.
 struct Outputs {
 	values: Vec<f32>,
 	width: usize,
+	kind: OutputKind,
 }
 
 impl Outputs {
 	fn rows(&self) -> impl Iterator<Item = &[f32]> {
 		self.values.chunks_exact(self.width)
+	}
+
+	/// A binary classifier's one score per sample as the scores of classes 0 and 1: a logit `z` as
+	/// `[0, z]` (whose softmax is `[1 - σ(z), σ(z)]`), a probability `p` as `[1 - p, p]`. Class 1 is
+	/// predicted when `z > 0` or `p > 0.5`.
+	fn binary(self) -> Self {
+		let values = self
+			.values
+			.iter()
+			.flat_map(|&v| match self.kind {
+				OutputKind::Scores => [0.0, v],
+				OutputKind::Probabilities => [1.0 - v, v],
+			})
+			.collect();
+		Self { values, width: 2, kind: self.kind }
 	}
 }
 
@@ -290,15 +353,20 @@ fn top_k_accuracy(outputs: &Outputs, labels: &[i64], k: usize) -> Result<usize, 
 		.count())
 }
 
+/// The mean of `-ln p(label)`: `p` the softmax of scores, or the probabilities themselves (at least
+/// [`MIN_PROBABILITY`]).
 fn cross_entropy(outputs: &Outputs, labels: &[i64]) -> Result<f64, EvalError> {
 	check_labels(labels, outputs.width)?;
 	let total: f64 = outputs
 		.rows()
 		.zip(labels)
-		.map(|(row, &label)| {
-			let max = row.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v as f64));
-			let log_sum = row.iter().map(|&v| (v as f64 - max).exp()).sum::<f64>().ln();
-			-(row[label as usize] as f64 - max - log_sum)
+		.map(|(row, &label)| match outputs.kind {
+			OutputKind::Scores => {
+				let max = row.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v as f64));
+				let log_sum = row.iter().map(|&v| (v as f64 - max).exp()).sum::<f64>().ln();
+				-(row[label as usize] as f64 - max - log_sum)
+			},
+			OutputKind::Probabilities => -(row[label as usize] as f64).max(MIN_PROBABILITY).ln(),
 		})
 		.sum();
 	Ok(total / labels.len().max(1) as f64)
@@ -316,8 +384,10 @@ pub const MAX_BATCH: usize = 1024;
 
 /// Loads the model and runs it on every sample, in batches the model accepts.
 fn predict(model_bytes: &[u8], golden: &GoldenSet) -> Result<Outputs, EvalError> {
+	let proto = aggregate::parse_model(model_bytes)?;
+	let kind = output_kind(&proto);
 	let mut model = tract_onnx::onnx()
-		.model_for_read(&mut std::io::Cursor::new(model_bytes))
+		.model_for_proto_model(&proto)
 		.map_err(|e| EvalError::MalformedModel(format!("{e:#}")))?;
 	if let Some(op) =
 		model.nodes().iter().map(|n| n.op.name()).find(|n| n.starts_with("Unimplemented"))
@@ -387,7 +457,7 @@ fn predict(model_bytes: &[u8], golden: &GoldenSet) -> Result<Outputs, EvalError>
 	if values.iter().any(|v| !v.is_finite()) {
 		return Err(EvalError::NonFiniteOutput);
 	}
-	Ok(Outputs { values, width: width.unwrap_or(1) })
+	Ok(Outputs { values, width: width.unwrap_or(1), kind })
 }
 
 /// Sorts an optimisation-time failure into an unsupported operator or a shape mismatch.

@@ -88,6 +88,47 @@ fn mean_squared_error_matches_onnxruntime() {
 }
 
 #[test]
+fn a_convolutional_network_with_a_softmax_output_equals_onnxruntime() {
+	let images = "digits_images_golden.safetensors";
+	let (expected, _) = reference("digits_conv", "accuracy");
+	assert_eq!(score("digits_conv.onnx", images, Metric::Accuracy), Ok(expected));
+	assert!(expected > 950_000_000, "the fixture model is a real classifier");
+	let (expected, _) = reference("digits_conv", "top3_accuracy");
+	assert_eq!(score("digits_conv.onnx", images, Metric::TopKAccuracy(3)), Ok(expected));
+	// Its outputs are probabilities: the loss is their logarithm, not their log-softmax.
+	let (_, expected) = reference("digits_conv", "mean_cross_entropy");
+	let actual = score("digits_conv.onnx", images, Metric::MeanCrossEntropy).unwrap();
+	assert_close(actual, expected, "conv net cross-entropy");
+}
+
+#[test]
+fn a_binary_classifier_with_one_output_equals_onnxruntime() {
+	// The same logistic regression, once ending in a Sigmoid (class 1's probability), once not (its logit).
+	for model in ["cancer_logistic", "cancer_logit"] {
+		let file = format!("{model}.onnx");
+		let (expected, _) = reference(model, "accuracy");
+		assert_eq!(
+			score(&file, "cancer_golden.safetensors", Metric::Accuracy),
+			Ok(expected),
+			"{model}"
+		);
+		assert!(expected > 900_000_000, "{model} is a real classifier");
+		let (_, expected) = reference(model, "mean_cross_entropy");
+		let actual = score(&file, "cancer_golden.safetensors", Metric::MeanCrossEntropy).unwrap();
+		assert_close(actual, expected, model);
+	}
+	// Two classes: top-2 accuracy is every sample, top-3 is not a metric for them.
+	assert_eq!(
+		score("cancer_logit.onnx", "cancer_golden.safetensors", Metric::TopKAccuracy(2)),
+		Ok(PPB)
+	);
+	assert!(matches!(
+		score("cancer_logit.onnx", "cancer_golden.safetensors", Metric::TopKAccuracy(3)),
+		Err(EvalError::BadMetric(_))
+	));
+}
+
+#[test]
 fn a_poisoned_update_scores_far_below_the_honest_one() {
 	let honest = score("digits_mlp.onnx", "digits_golden.safetensors", Metric::Accuracy).unwrap();
 	let poisoned =

@@ -34,14 +34,18 @@ pub const MAX_AGGREGATE_PARTS: u32 = 32;
 	Debug,
 )]
 pub enum Metric {
-	/// Share of samples whose highest-scoring class (the first one on ties) is the label. Higher is better.
+	/// Share of samples whose highest-scoring class (the first one on ties) is the label; for a binary
+	/// classifier's one output per sample, class 1 when its logit is above 0 (probability above 0.5).
+	/// Higher is better.
 	Accuracy,
 	/// Share of samples whose label is among the `k` highest-scoring classes (ties go to the lower class
 	/// index). Higher is better.
 	TopKAccuracy(u32),
 	/// Mean over samples and outputs of `(prediction - target)²`. Lower is better.
 	MeanSquaredError,
-	/// Mean over samples of `-log softmax(output)[label]`: the outputs are logits. Lower is better.
+	/// Mean over samples of `-ln p(label)`, where `p` is the softmax of the outputs (logits), or the
+	/// outputs themselves when a `Softmax` or `Sigmoid` computes them (probabilities, at least 1e-15). A
+	/// binary classifier's one output per sample is class 1's logit or probability. Lower is better.
 	MeanCrossEntropy,
 }
 
