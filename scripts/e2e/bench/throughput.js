@@ -39,6 +39,9 @@ const { values: options } = parseArgs({
   },
 });
 
+/** Empty blocks in a row after which the extrinsics not yet included are taken as lost. */
+const STALL_BLOCKS = 20;
+
 function log(...args) {
   console.error(`[${new Date().toISOString().slice(11, 19)}]`, ...args);
 }
@@ -70,52 +73,83 @@ async function submitAll(api, signed, { raw = false, concurrency = 64 } = {}) {
  */
 async function measure(api, { label, section, method, total, submit }) {
   const normalMax = api.consts.system.blockWeights.perClass.normal.maxTotal.unwrap().refTime.toBigInt();
-  const blocks = [];
+  // The best chain's blocks by number. The best head can move by several blocks at once (a node imports
+  // a peer's blocks faster than it announces them) or to another fork, so each new head is followed back
+  // to the recorded chain: skipped blocks are recorded, and an abandoned fork's are replaced.
+  const records = new Map();
   let included = 0;
   let submittedAt = null;
   let done;
-  const finished = new Promise((resolve) => { done = resolve; });
+  let fail;
+  const finished = new Promise((resolve, reject) => { done = resolve; fail = reject; });
+  // Blocks in a row, after the submission, that included none: the rest will not be included.
+  let idleRun = 0;
   const queue = [];
   let busy = false;
+  const inspect = async (header, finalizedAtArrival) => {
+    const hash = header.hash;
+    const [block, events, weight, moment] = await Promise.all([
+      api.rpc.chain.getBlock(hash),
+      api.query.system.events.at(hash),
+      api.query.system.blockWeight.at(hash),
+      api.query.timestamp.now.at(hash),
+    ]);
+    const failed = new Set();
+    for (const { phase, event } of events) {
+      if (phase.isApplyExtrinsic && api.events.system.ExtrinsicFailed.is(event)) {
+        failed.add(phase.asApplyExtrinsic.toNumber());
+      }
+    }
+    let count = 0;
+    let ok = 0;
+    block.block.extrinsics.forEach((ext, index) => {
+      if (ext.method.section === section && ext.method.method === method) {
+        count += 1;
+        if (!failed.has(index)) ok += 1;
+      }
+    });
+    const used = weight.normal.refTime.toBigInt();
+    return {
+      number: header.number.toNumber(),
+      hash: hash.toHex(),
+      timestamp: moment.toNumber(),
+      finalityLag: Math.max(0, header.number.toNumber() - finalizedAtArrival),
+      count,
+      ok,
+      normalWeightShare: Number((used * 10000n) / normalMax) / 10000,
+      afterSubmission: submittedAt !== null && header.number.toNumber() > submittedAt,
+    };
+  };
   const drain = async () => {
     if (busy) return;
     busy = true;
     while (queue.length) {
       const { header, finalizedAtArrival } = queue.shift();
-      const hash = header.hash;
-      const [block, events, weight, moment] = await Promise.all([
-        api.rpc.chain.getBlock(hash),
-        api.query.system.events.at(hash),
-        api.query.system.blockWeight.at(hash),
-        api.query.timestamp.now.at(hash),
-      ]);
-      const failed = new Set();
-      for (const { phase, event } of events) {
-        if (phase.isApplyExtrinsic && api.events.system.ExtrinsicFailed.is(event)) {
-          failed.add(phase.asApplyExtrinsic.toNumber());
-        }
+      const best = header.number.toNumber();
+      const missing = [];
+      for (let h = header; h.number.toNumber() > startBest && records.get(h.number.toNumber())?.hash !== h.hash.toHex();) {
+        missing.unshift(h);
+        h = await api.rpc.chain.getHeader(h.parentHash);
       }
-      let count = 0;
-      let ok = 0;
-      block.block.extrinsics.forEach((ext, index) => {
-        if (ext.method.section === section && ext.method.method === method) {
-          count += 1;
-          if (!failed.has(index)) ok += 1;
+      for (const [number, old] of records) {
+        if (number > best) { included -= old.count; records.delete(number); }
+      }
+      for (const h of missing) {
+        const rec = await inspect(h, finalizedAtArrival);
+        const old = records.get(rec.number);
+        if (old) {
+          included -= old.count;
+          log(`${label}: block #${rec.number} ${old.hash.slice(0, 10)} left the best chain`);
         }
-      });
-      included += count;
-      const used = weight.normal.refTime.toBigInt();
-      blocks.push({
-        number: header.number.toNumber(),
-        timestamp: moment.toNumber(),
-        finalityLag: header.number.toNumber() - finalizedAtArrival,
-        count,
-        ok,
-        normalWeightShare: Number((used * 10000n) / normalMax) / 10000,
-        afterSubmission: submittedAt !== null && header.number.toNumber() > submittedAt,
-      });
-      log(`${label}: block #${header.number} ${count} included (${ok} ok), normal weight ${(Number((used * 1000n) / normalMax) / 10).toFixed(1)} %`);
+        records.set(rec.number, rec);
+        included += rec.count;
+        log(`${label}: block #${rec.number} ${rec.count} included (${rec.ok} ok), normal weight ${(rec.normalWeightShare * 100).toFixed(1)} %`);
+        idleRun = rec.count > 0 || !rec.afterSubmission ? 0 : idleRun + 1;
+      }
       if (included >= total) done();
+      else if (idleRun >= STALL_BLOCKS) {
+        fail(new Error(`${label}: ${total - included} of ${total} not included after ${STALL_BLOCKS} empty blocks`));
+      }
     }
     busy = false;
   };
@@ -136,6 +170,7 @@ async function measure(api, { label, section, method, total, submit }) {
   await finished;
   unsub();
   unsubFinal();
+  const blocks = [...records.values()].sort((a, b) => a.number - b.number);
   // Saturated: after the submission ended, and before the last block with some (the pool still had
   // some left). An empty block in between counts: the node did not fill it although it could have.
   const last = blocks.filter((b) => b.count > 0).at(-1).number;
