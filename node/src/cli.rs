@@ -39,6 +39,12 @@ pub struct ScoringParams {
 	/// Longest a single artifact download may take, in seconds.
 	#[arg(long, value_name = "SECONDS", default_value_t = 300)]
 	pub fetch_timeout: u64,
+
+	/// Longest the evaluation of one model may take, in seconds (wall clock, in the evaluation sandbox);
+	/// a model that takes longer is reported as too costly. The default is the scoring commit window
+	/// (10 blocks of 6 s): a score computed later could not be committed.
+	#[arg(long, value_name = "SECONDS", default_value_t = 60)]
+	pub evaluation_timeout: u64,
 }
 
 /// Maintenance subcommands.
@@ -57,6 +63,11 @@ pub enum Subcommand {
 
 	/// Validate blocks.
 	CheckBlock(sc_cli::CheckBlockCmd),
+
+	/// Internal: the evaluation sandbox's child process, which the node starts to score each model (see
+	/// the evaluation engine's `sandbox` module). Reads its request on standard input.
+	#[command(hide = true)]
+	EvaluateSandboxed,
 
 	/// Export blocks.
 	ExportBlocks(sc_cli::ExportBlocksCmd),

@@ -133,6 +133,9 @@ pub fn run() -> sc_cli::Result<()> {
 				),
 			})
 		},
+		Some(Subcommand::EvaluateSandboxed) => {
+			std::process::exit(modelchain_evaluation::sandbox::child_main())
+		},
 		Some(Subcommand::ChainInfo(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
 			runner.sync_run(|config| cmd.run::<Block>(&config))

@@ -13,7 +13,10 @@ use sp_consensus_aura::sr25519::AuthorityPair as AuraPair;
 use std::{sync::Arc, time::Duration};
 
 use crate::cli::ScoringParams;
-use modelchain_evaluation::service::{EvaluationService, ServiceConfig};
+use modelchain_evaluation::{
+	sandbox::Sandbox,
+	service::{EvaluationService, ServiceConfig},
+};
 use modelchain_primitives::host::{Evaluator, EvaluatorExt};
 
 /// The host functions the runtime may call: Substrate's, and modelchain's model evaluation (which the
@@ -215,13 +218,24 @@ pub fn new_full<
 		let cache_dir = scoring.scoring_cache.clone().unwrap_or_else(|| {
 			config.base_path.config_dir(config.chain_spec.id()).join("scoring-cache")
 		});
+		let error = |e: std::io::Error| {
+			ServiceError::Other(format!("cannot start the scoring worker: {e}"))
+		};
+		// Each model is evaluated in a child process, this executable's `evaluate-sandboxed`, so that a
+		// model built to exhaust memory cannot abort the node.
+		let sandbox = Sandbox::this_executable(
+			&["evaluate-sandboxed"],
+			Duration::from_secs(scoring.evaluation_timeout),
+		)
+		.map_err(error)?;
 		let service = EvaluationService::start(ServiceConfig {
 			ipfs_gateway: scoring.ipfs_gateway.clone(),
 			cache_dir,
 			max_artifact_bytes: scoring.max_artifact_mib.saturating_mul(1 << 20),
 			fetch_timeout: Duration::from_secs(scoring.fetch_timeout),
+			sandbox: Some(sandbox),
 		})
-		.map_err(|e| ServiceError::Other(format!("cannot start the scoring worker: {e}")))?;
+		.map_err(error)?;
 		Some(Arc::new(service))
 	} else {
 		None

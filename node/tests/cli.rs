@@ -12,7 +12,13 @@ fn the_scoring_options_are_documented() {
 	let output = node().arg("--help").output().expect("the node runs");
 	assert!(output.status.success());
 	let help = String::from_utf8_lossy(&output.stdout);
-	for option in ["--ipfs-gateway", "--scoring-cache", "--max-artifact-mib", "--fetch-timeout"] {
+	for option in [
+		"--ipfs-gateway",
+		"--scoring-cache",
+		"--max-artifact-mib",
+		"--fetch-timeout",
+		"--evaluation-timeout",
+	] {
 		assert!(help.contains(option), "--help does not mention {option}");
 	}
 }
@@ -34,4 +40,25 @@ fn the_dev_chain_spec_registers_alice_as_scorer() {
 fn an_unknown_chain_is_refused() {
 	let output = node().args(["build-spec", "--chain", "mainnet"]).output().expect("the node runs");
 	assert!(!output.status.success());
+}
+
+#[test]
+fn the_evaluation_sandbox_refuses_input_that_is_not_a_request() {
+	use std::{io::Write, process::Stdio};
+	let mut child = node()
+		.arg("evaluate-sandboxed")
+		.stdin(Stdio::piped())
+		.stdout(Stdio::piped())
+		.stderr(Stdio::piped())
+		.spawn()
+		.expect("the node runs");
+	child.stdin.take().unwrap().write_all(b"not a request").unwrap();
+	let output = child.wait_with_output().unwrap();
+	assert_eq!(output.status.code(), Some(2));
+	assert!(output.stdout.is_empty());
+	let stderr = String::from_utf8_lossy(&output.stderr);
+	assert!(stderr.contains("not an evaluation request"), "{stderr}");
+	// Internal: not listed in the help.
+	let help = node().arg("--help").output().unwrap();
+	assert!(!String::from_utf8_lossy(&help.stdout).contains("evaluate-sandboxed"));
 }

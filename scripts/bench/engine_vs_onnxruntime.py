@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Evaluation engine vs onnxruntime, and SHA-256 vs sha256sum/b2sum, measured side by side in one run.
 
-    engine_vs_onnxruntime.py THROUGHPUT_BIN WORKDIR [REPEATS]
+    engine_vs_onnxruntime.py THROUGHPUT_BIN SANDBOX_BIN WORKDIR [REPEATS]
 
-THROUGHPUT_BIN is the engine's `throughput` example (scripts/bench/run.sh builds it). Both sides are
+THROUGHPUT_BIN is the engine's `throughput` example, SANDBOX_BIN its `evaluation-sandbox` binary
+(scripts/bench/run.sh builds both); the sandboxed evaluation is timed next to the in-process one. Both sides are
 single-threaded (tract is; onnxruntime gets intra_op_num_threads=1), both load the model and parse the golden
 set inside the timed region, and both must produce the same accuracy, or the run fails. Each figure is the
 median of REPEATS runs after one warm-up. Prints a markdown table for BENCHMARKS.md.
@@ -84,7 +85,7 @@ def run_tool(tool, path, repeats):
     return seconds, out.split()[0]
 
 
-def main(binary, workdir, repeats):
+def main(binary, sandbox, workdir, repeats):
     workdir.mkdir(parents=True, exist_ok=True)
     model_path, golden_path = make_bench_files(workdir)
 
@@ -92,6 +93,9 @@ def main(binary, workdir, repeats):
     ort_seconds, ort_score = timed(repeats, lambda: onnxruntime_accuracy(model_path, golden_path))
     if engine["score"] != ort_score:
         sys.exit(f"the engine and onnxruntime disagree: {engine['score']} vs {ort_score}")
+    sandboxed = run_engine(binary, "sandboxed", sandbox, model_path, golden_path, "accuracy", repeats)
+    if sandboxed["score"] != engine["score"]:
+        sys.exit(f"the sandbox and the engine disagree: {sandboxed['score']} vs {engine['score']}")
 
     blob = workdir / "digest_256MiB.bin"
     if not blob.exists() or blob.stat().st_size != 256 << 20:
@@ -107,6 +111,8 @@ def main(binary, workdir, repeats):
     print(f"| --- | --- | --- | --- |")
     print(f"| evaluate 784-256-256-10 MLP on 4,096 samples (load + run + accuracy, 1 thread) "
           f"| {engine['seconds'] * 1e3:.1f} ms | onnxruntime {ort_seconds * 1e3:.1f} ms | {engine['seconds'] / ort_seconds:.2f}x |")
+    print(f"| the same evaluation in the node's sandbox (child process: start, input piped, evaluate) "
+          f"| {sandboxed['seconds'] * 1e3:.1f} ms | in process {engine['seconds'] * 1e3:.1f} ms | {sandboxed['seconds'] / engine['seconds']:.2f}x |")
     print(f"| SHA-256 of a 256 MiB file (read + hash) | {digest['seconds'] * 1e3:.0f} ms ({mib / digest['seconds']:.0f} MiB/s) "
           f"| sha256sum {sha_seconds * 1e3:.0f} ms ({mib / sha_seconds:.0f} MiB/s) | {digest['seconds'] / sha_seconds:.2f}x |")
     print(f"| (for scale) BLAKE2b of the same file | | b2sum {b2_seconds * 1e3:.0f} ms ({mib / b2_seconds:.0f} MiB/s) | |")
@@ -114,6 +120,6 @@ def main(binary, workdir, repeats):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) not in (3, 4):
+    if len(sys.argv) not in (4, 5):
         sys.exit(__doc__)
-    main(sys.argv[1], pathlib.Path(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) == 4 else 7)
+    main(sys.argv[1], sys.argv[2], pathlib.Path(sys.argv[3]), int(sys.argv[4]) if len(sys.argv) == 5 else 7)

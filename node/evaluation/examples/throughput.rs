@@ -2,13 +2,21 @@
 //! files in the same run and prints the ratio.
 //!
 //!   throughput evaluate MODEL.onnx GOLDEN.safetensors accuracy|mse|xent REPEATS
+//!   throughput sandboxed SANDBOX_BIN MODEL.onnx GOLDEN.safetensors accuracy|mse|xent REPEATS
 //!   throughput digest FILE REPEATS
+//!
+//! `sandboxed` times the same evaluation as the node runs it, in a child process (`SANDBOX_BIN` is the
+//! crate's `evaluation-sandbox` binary): start, input through a pipe, evaluation, outcome.
 //!
 //! Prints one line of JSON: the median wall time in seconds of REPEATS runs (after one warm-up) and the
 //! result, so the caller can check both sides computed the same thing.
 
-use modelchain_evaluation::{evaluate, sha256, GoldenSet, Metric};
-use std::time::Instant;
+use modelchain_evaluation::{
+	evaluate,
+	sandbox::{evaluate_sandboxed, Sandbox},
+	sha256, GoldenSet, Metric,
+};
+use std::time::{Duration, Instant};
 
 fn median(mut samples: Vec<f64>) -> f64 {
 	samples.sort_by(f64::total_cmp);
@@ -28,18 +36,38 @@ fn time<R>(repeats: usize, mut f: impl FnMut() -> R) -> (f64, R) {
 
 fn main() {
 	let args: Vec<String> = std::env::args().skip(1).collect();
-	let usage =
-		"usage: throughput evaluate MODEL GOLDEN accuracy|mse|xent REPEATS | digest FILE REPEATS";
+	let usage = "usage: throughput evaluate MODEL GOLDEN accuracy|mse|xent REPEATS | sandboxed \
+	             SANDBOX_BIN MODEL GOLDEN accuracy|mse|xent REPEATS | digest FILE REPEATS";
+	let metric_of = |name: &str| match name {
+		"accuracy" => Metric::Accuracy,
+		"mse" => Metric::MeanSquaredError,
+		"xent" => Metric::MeanCrossEntropy,
+		other => panic!("unknown metric {other}; {usage}"),
+	};
 	match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+		["sandboxed", sandbox, model, golden, metric, repeats] => {
+			let sandbox = Sandbox {
+				program: sandbox.into(),
+				args: Vec::new(),
+				time_limit: Duration::from_secs(600),
+			};
+			let model = std::fs::read(model).expect("model file");
+			let golden = std::fs::read(golden).expect("golden file");
+			let metric = metric_of(metric);
+			let (seconds, result) = time(repeats.parse().expect(usage), || {
+				evaluate_sandboxed(&sandbox, &model, &golden, metric)
+					.expect("the sandbox runs")
+					.expect("evaluation")
+			});
+			println!(
+				r#"{{"seconds": {seconds}, "score": {}, "samples": {}}}"#,
+				result.score, result.samples
+			);
+		},
 		["evaluate", model, golden, metric, repeats] => {
 			let model = std::fs::read(model).expect("model file");
 			let golden = std::fs::read(golden).expect("golden file");
-			let metric = match *metric {
-				"accuracy" => Metric::Accuracy,
-				"mse" => Metric::MeanSquaredError,
-				"xent" => Metric::MeanCrossEntropy,
-				other => panic!("unknown metric {other}; {usage}"),
-			};
+			let metric = metric_of(metric);
 			let repeats = repeats.parse().expect(usage);
 			// Parsing the golden set is part of an evaluation, as loading it is for onnxruntime.
 			let (seconds, result) = time(repeats, || {

@@ -30,6 +30,7 @@ pub const PPB: Score = 1_000_000_000;
 pub use modelchain_primitives::Metric;
 
 pub mod aggregate;
+pub mod sandbox;
 pub mod service;
 pub mod testing;
 
@@ -60,6 +61,8 @@ pub enum EvalError {
 	AggregateMismatch(String),
 	/// A model the candidate is checked against (a base, a part of an aggregate) is unusable.
 	BadReference(String),
+	/// Evaluating the model needs more memory or time than the sandbox grants (see [`sandbox`]).
+	TooCostly(String),
 }
 
 impl fmt::Display for EvalError {
@@ -83,6 +86,7 @@ impl fmt::Display for EvalError {
 			Self::ArchitectureMismatch(e) => write!(f, "not the base's graph: {e}"),
 			Self::AggregateMismatch(e) => write!(f, "not the aggregate: {e}"),
 			Self::BadReference(e) => write!(f, "unusable reference model: {e}"),
+			Self::TooCostly(e) => write!(f, "too costly to evaluate: {e}"),
 		}
 	}
 }
@@ -381,6 +385,17 @@ fn check_labels(labels: &[i64], classes: usize) -> Result<(), EvalError> {
 
 /// The largest batch fed to a model whose batch dimension is free.
 pub const MAX_BATCH: usize = 1024;
+/// The most input bytes in one batch of a model whose batch dimension is free: large samples (images)
+/// go in smaller batches, so that a network's intermediate tensors stay within the evaluation sandbox's
+/// memory (e.g. 6 samples of 3×224×224, 1,024 of 784 features).
+pub const MAX_BATCH_INPUT_BYTES: usize = 4 << 20;
+
+/// The batch fed to a model whose batch dimension is free: at most [`MAX_BATCH`] samples and
+/// [`MAX_BATCH_INPUT_BYTES`] of inputs, at least one sample.
+pub fn batch_size(golden: &GoldenSet) -> usize {
+	let per_batch = (MAX_BATCH_INPUT_BYTES / (golden.sample_len() * 4).max(1)).max(1);
+	golden.samples().min(MAX_BATCH).min(per_batch).max(1)
+}
 
 /// Loads the model and runs it on every sample, in batches the model accepts.
 fn predict(model_bytes: &[u8], golden: &GoldenSet) -> Result<Outputs, EvalError> {
@@ -403,7 +418,8 @@ fn predict(model_bytes: &[u8], golden: &GoldenSet) -> Result<Outputs, EvalError>
 
 	let samples = golden.samples();
 	// A fixed batch dimension is honoured (e.g. a model exported for batch 1); otherwise batches of up to
-	// `MAX_BATCH` samples, so memory stays bounded however large the golden set is.
+	// `MAX_BATCH` samples and `MAX_BATCH_INPUT_BYTES`, so memory stays bounded however large the golden set
+	// and its samples are. The batch depends only on the golden set, so every validator uses the same.
 	let fixed_batch = model
 		.input_fact(0)
 		.ok()
@@ -411,7 +427,7 @@ fn predict(model_bytes: &[u8], golden: &GoldenSet) -> Result<Outputs, EvalError>
 		.and_then(|d| d.to_i64().ok())
 		.filter(|&b| b > 0)
 		.map(|b| b as usize);
-	let batch = fixed_batch.unwrap_or(samples.min(MAX_BATCH));
+	let batch = fixed_batch.unwrap_or_else(|| batch_size(golden));
 	let mut input_shape = vec![batch];
 	input_shape.extend(&golden.sample_shape);
 	model

@@ -9,7 +9,9 @@
 //!   whatever URI names it; a cached file is verified again when read.
 //! - **Work**: one background thread evaluates one request at a time (evaluation is CPU-bound; block
 //!   production must keep its cores). Requests wait in a bounded queue; a full queue makes `poll` answer
-//!   `Pending` without queueing, so the request is queued on a later poll.
+//!   `Pending` without queueing, so the request is queued on a later poll. The model itself runs in a
+//!   child process with bounded memory and time ([`ServiceConfig::sandbox`], [`crate::sandbox`]); if the
+//!   child cannot be started, the request is tried again after [`RETRY_AFTER`] and no verdict is given.
 //! - **Results** are kept for [`RESULT_TTL`] (transient failures, such as a download that failed, only for
 //!   [`RETRY_AFTER`], so a later poll tries again).
 
@@ -29,7 +31,11 @@ use modelchain_primitives::{
 	Verdict,
 };
 
-use crate::{aggregate, evaluate, verify_artifact, EvalError, GoldenSet};
+use crate::{
+	aggregate, evaluate,
+	sandbox::{evaluate_sandboxed, Sandbox},
+	verify_artifact, EvalError, GoldenSet,
+};
 
 /// Most redirects followed for one download.
 pub const MAX_REDIRECTS: usize = 5;
@@ -54,6 +60,9 @@ pub struct ServiceConfig {
 	pub max_artifact_bytes: u64,
 	/// Longest time one download may take.
 	pub fetch_timeout: Duration,
+	/// The child process models are evaluated in ([`crate::sandbox`]); `None` evaluates in this process,
+	/// which a model that exhausts memory would abort (for tools and tests only).
+	pub sandbox: Option<Sandbox>,
 }
 
 /// Why fetching an artifact failed.
@@ -107,6 +116,8 @@ enum Entry {
 	Pending,
 	/// Finished; forgotten after `expires`.
 	Done { verdict: Verdict, expires: Instant },
+	/// This node could not evaluate it (its sandbox failed); tried again after `expires`.
+	Retry { expires: Instant },
 }
 
 struct Shared {
@@ -131,11 +142,17 @@ impl EvaluationService {
 		std::thread::Builder::new().name("mdl-evaluation".into()).spawn(move || {
 			// Ends when every `EvaluationService` is dropped (the channel closes).
 			for (key, request) in jobs {
-				let (verdict, transient) = fetcher.run(&request);
+				let result = fetcher.run(&request);
 				let Some(shared) = weak.upgrade() else { return };
-				let ttl = if transient { RETRY_AFTER } else { RESULT_TTL };
+				let entry = match result {
+					Some((verdict, transient)) => {
+						let ttl = if transient { RETRY_AFTER } else { RESULT_TTL };
+						Entry::Done { verdict, expires: Instant::now() + ttl }
+					},
+					None => Entry::Retry { expires: Instant::now() + RETRY_AFTER },
+				};
 				let mut entries = shared.entries.lock().unwrap_or_else(|e| e.into_inner());
-				entries.0.insert(key, Entry::Done { verdict, expires: Instant::now() + ttl });
+				entries.0.insert(key, entry);
 			}
 		})?;
 		Ok(Self { shared })
@@ -146,7 +163,10 @@ impl EvaluationService {
 		config: &ServiceConfig,
 		request: &EvaluationRequest,
 	) -> std::io::Result<Verdict> {
-		Ok(Fetcher::new(config.clone())?.run(request).0)
+		Fetcher::new(config.clone())?
+			.run(request)
+			.map(|(verdict, _)| verdict)
+			.ok_or_else(|| std::io::Error::other("the evaluation sandbox failed (see the log)"))
 	}
 }
 
@@ -158,6 +178,7 @@ impl Evaluator for EvaluationService {
 		let now = Instant::now();
 		match entries.get(&key) {
 			Some(Entry::Pending) => return EvaluationPoll::Pending,
+			Some(Entry::Retry { expires }) if *expires > now => return EvaluationPoll::Pending,
 			Some(Entry::Done { verdict, expires }) if *expires > now => {
 				return EvaluationPoll::Done(*verdict)
 			},
@@ -225,21 +246,25 @@ impl Fetcher {
 		Ok(Self { config, runtime, client })
 	}
 
-	/// The verdict on `request`, and whether it is a transient failure worth retrying later.
-	fn run(&self, request: &EvaluationRequest) -> (Verdict, bool) {
+	/// The verdict on `request`, and whether it is a transient failure worth retrying later; `None` when
+	/// this node could not evaluate it (its sandbox failed), which says nothing about the model.
+	fn run(&self, request: &EvaluationRequest) -> Option<(Verdict, bool)> {
 		let started = Instant::now();
-		let golden = match self.artifact(&request.golden) {
+		let golden_bytes = match self.artifact(&request.golden) {
 			Ok(bytes) => bytes,
 			Err(e) => {
 				log::warn!(target: "scoring", "golden dataset {}: {e}", uri(&request.golden));
-				return (Verdict::Invalid(ArtifactFault::GoldenSetUnusable), e.is_transient());
+				return Some((
+					Verdict::Invalid(ArtifactFault::GoldenSetUnusable),
+					e.is_transient(),
+				));
 			},
 		};
-		let golden = match guarded(|| GoldenSet::from_safetensors(&golden)) {
+		let golden = match guarded(|| GoldenSet::from_safetensors(&golden_bytes)) {
 			Ok(golden) => golden,
 			Err(e) => {
 				log::warn!(target: "scoring", "golden dataset {}: {e}", uri(&request.golden));
-				return (Verdict::Invalid(ArtifactFault::GoldenSetUnusable), false);
+				return Some((Verdict::Invalid(ArtifactFault::GoldenSetUnusable), false));
 			},
 		};
 		let model = match self.artifact(&request.model) {
@@ -252,13 +277,25 @@ impl Fetcher {
 					},
 					_ => ArtifactFault::Unavailable,
 				};
-				return (Verdict::Invalid(fault), e.is_transient());
+				return Some((Verdict::Invalid(fault), e.is_transient()));
 			},
 		};
 		if let Err((fault, transient)) = self.check(&request.check, &model) {
-			return (Verdict::Invalid(fault), transient);
+			return Some((Verdict::Invalid(fault), transient));
 		}
-		let verdict = match guarded(|| evaluate(&model, &golden, request.metric)) {
+		let outcome = match &self.config.sandbox {
+			Some(sandbox) => {
+				match evaluate_sandboxed(sandbox, &model, &golden_bytes, request.metric) {
+					Ok(outcome) => outcome,
+					Err(e) => {
+						log::error!(target: "scoring", "model {}: {e}", uri(&request.model));
+						return None;
+					},
+				}
+			},
+			None => guarded(|| evaluate(&model, &golden, request.metric)),
+		};
+		let verdict = match outcome {
 			Ok(evaluation) => Verdict::Scored(evaluation.score),
 			Err(e) => {
 				log::info!(target: "scoring", "model {}: {e}", uri(&request.model));
@@ -272,7 +309,7 @@ impl Fetcher {
 			golden.samples(),
 			started.elapsed(),
 		);
-		(verdict, false)
+		Some((verdict, false))
 	}
 
 	/// Runs the request's check of the model (same graph as a base, or the aggregate of parts). On
@@ -412,13 +449,20 @@ fn redirect_target(from: &str, location: &str) -> Result<String, FetchError> {
 /// Runs a parse or an evaluation of untrusted bytes so that a panic in a dependency (tract, safetensors)
 /// on some malformed input becomes an error instead of ending the worker thread, which would leave every
 /// later request pending forever.
-fn guarded<T>(work: impl FnOnce() -> Result<T, EvalError>) -> Result<T, EvalError> {
+pub(crate) fn guarded<T>(work: impl FnOnce() -> Result<T, EvalError>) -> Result<T, EvalError> {
 	std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|panic| {
 		let what = panic
 			.downcast_ref::<&str>()
 			.map(|s| s.to_string())
 			.or_else(|| panic.downcast_ref::<String>().cloned())
 			.unwrap_or_else(|| "unknown panic".into());
+		// tract panics when an allocation fails (in the sandbox: when the model needs more memory than
+		// the child may map).
+		if what.starts_with("failed to allocate") {
+			return Err(EvalError::TooCostly(format!(
+				"needs more memory than it may allocate ({what})"
+			)));
+		}
 		Err(EvalError::MalformedModel(format!("the engine panicked: {what}")))
 	})
 }
@@ -439,6 +483,7 @@ pub fn fault_of(error: &EvalError) -> ArtifactFault {
 		EvalError::ArchitectureMismatch(_) => ArtifactFault::ArchitectureMismatch,
 		EvalError::AggregateMismatch(_) => ArtifactFault::AggregateMismatch,
 		EvalError::BadReference(_) => ArtifactFault::ReferenceUnusable,
+		EvalError::TooCostly(_) => ArtifactFault::TooCostly,
 	}
 }
 

@@ -383,3 +383,19 @@ mod rounds {
 		));
 	}
 }
+
+#[test]
+fn large_samples_go_in_smaller_batches() {
+	use modelchain_evaluation::{batch_size, Labels, MAX_BATCH};
+	let set = |sample_shape: Vec<usize>, samples: usize| GoldenSet {
+		inputs: vec![0.0; sample_shape.iter().product::<usize>() * samples],
+		sample_shape,
+		labels: Labels::Classes(vec![0; samples]),
+	};
+	// Tabular samples: as many as `MAX_BATCH`, or the whole set.
+	assert_eq!(batch_size(&set(vec![64], 5_000)), MAX_BATCH);
+	assert_eq!(batch_size(&set(vec![64], 540)), 540);
+	// 3×224×224 images (602,112 bytes each): 6 fit in 4 MiB. A sample larger than that goes alone.
+	assert_eq!(batch_size(&set(vec![3, 224, 224], 10)), 6);
+	assert_eq!(batch_size(&set(vec![3, 1024, 1024], 2)), 1);
+}

@@ -10,6 +10,7 @@ use std::{
 };
 
 use modelchain_evaluation::{
+	sandbox::Sandbox,
 	service::{EvaluationService, ServiceConfig},
 	sha256,
 	testing::FixtureServer as Server,
@@ -50,6 +51,11 @@ fn config(gateway: Option<String>) -> (ServiceConfig, tempdir::Dir) {
 		cache_dir: dir.path.clone(),
 		max_artifact_bytes: 64 << 20,
 		fetch_timeout: Duration::from_millis(1500),
+		sandbox: Some(Sandbox {
+			program: env!("CARGO_BIN_EXE_evaluation-sandbox").into(),
+			args: Vec::new(),
+			time_limit: Duration::from_secs(60),
+		}),
 	};
 	(config, dir)
 }

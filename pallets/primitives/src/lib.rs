@@ -164,7 +164,8 @@ pub enum RejectionReason {
 	DigestMismatch,
 	/// The file could not be fetched.
 	Unavailable,
-	/// The file is not a loadable model (malformed, unsupported operator, wrong shapes).
+	/// The file is not a loadable model (malformed, unsupported operator, wrong shapes), or too costly to
+	/// evaluate.
 	InvalidModel,
 	/// The model loaded and was evaluated, but scored below the bar.
 	BelowThreshold,
@@ -186,7 +187,8 @@ impl From<ArtifactFault> for RejectionReason {
 			| ArtifactFault::ShapeMismatch
 			| ArtifactFault::NonFiniteOutput
 			| ArtifactFault::ArchitectureMismatch
-			| ArtifactFault::AggregateMismatch => Self::InvalidModel,
+			| ArtifactFault::AggregateMismatch
+			| ArtifactFault::TooCostly => Self::InvalidModel,
 			// Versions are checked against nothing but their digest today; were one checked against a
 			// reference nobody could fetch, that is no more its fault than an unusable golden set.
 			ArtifactFault::GoldenSetUnusable | ArtifactFault::ReferenceUnusable => {

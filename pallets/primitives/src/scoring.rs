@@ -92,6 +92,10 @@ pub enum ArtifactFault {
 	/// An artifact the check compares the model with (the base, or a part of an aggregate) could not
 	/// be fetched or parsed: not the model's fault.
 	ReferenceUnusable,
+	/// Evaluating the model needs more memory than the evaluation sandbox grants, or more time than the
+	/// validator's limit (a model built to exhaust validators, or one too large for the golden dataset
+	/// to be scored within the commit window).
+	TooCostly,
 }
 
 impl ArtifactFault {

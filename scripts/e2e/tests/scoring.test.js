@@ -3,7 +3,8 @@
 // evaluation plan gets two versions: one whose file matches its digest, one whose file does not. Within
 // a bounded number of blocks the offchain worker has fetched, verified and evaluated both, committed and
 // revealed, and the chain has concluded: the first is `Validated` with exactly the score onnxruntime
-// computes, the second `Rejected` for a digest mismatch.
+// computes, the second `Rejected` for a digest mismatch. A third version is a 3 KB model whose analysis
+// asks for a 10 GB tensor: the node's evaluation sandbox reports it too costly, and the node lives on.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
@@ -69,18 +70,23 @@ describe('validator scoring', () => {
     // it must not be one they already hold): its URI serves other bytes of the right size.
     const served = artifactOf('digits_mlp_poisoned.onnx', server.url('/files/digits_mlp_poisoned.onnx'), 'Onnx');
     const tampered = await publish({ ...served, digest: '0x' + 'ab'.repeat(32) });
+    const bomb = await publish(
+      artifactOf('bomb_constant.onnx', server.url('/files/bomb_constant.onnx'), 'Onnx'),
+    );
 
     // Commit window 10 blocks, reveal window 5, concluded on the next block: wait at most 30 blocks.
     const start = (await api.rpc.chain.getHeader()).number.toNumber();
     const statusOf = async (version) => (await api.query.modelRegistry.versions(version)).unwrap().status;
     let honestStatus;
     let tamperedStatus;
+    let bombStatus;
     await new Promise((resolve, reject) => {
       let unsub = null;
       const check = async (header) => {
         honestStatus = await statusOf(honest.version);
         tamperedStatus = await statusOf(tampered.version);
-        if (!honestStatus.isCandidate && !tamperedStatus.isCandidate) {
+        bombStatus = await statusOf(bomb.version);
+        if (!honestStatus.isCandidate && !tamperedStatus.isCandidate && !bombStatus.isCandidate) {
           if (unsub) unsub();
           resolve();
         } else if (header.number.toNumber() > start + 30) {
@@ -97,9 +103,14 @@ describe('validator scoring', () => {
     assert.equal(honestStatus.asValidated.score.toBigInt(), expected);
     assert.ok(tamperedStatus.isRejected, `tampered version: ${tamperedStatus.toString()}`);
     assert.ok(tamperedStatus.asRejected.reason.isDigestMismatch);
+    assert.ok(bombStatus.isRejected, `exhausting version: ${bombStatus.toString()}`);
+    assert.ok(bombStatus.asRejected.reason.isInvalidModel);
+    const bombResult = (await api.query.scoring.results(bomb.job)).unwrap();
+    assert.ok(bombResult.outcome.asInvalid.isTooCostly, bombResult.outcome.toString());
+    assert.match(node.logs(), /too costly to evaluate: needs more memory/);
 
     // The jobs' results: Alice committed and revealed on each.
-    for (const { job } of [honest, tampered]) {
+    for (const { job } of [honest, tampered, bomb]) {
       const result = (await api.query.scoring.results(job)).unwrap();
       assert.equal(result.commits.toNumber(), 1);
       assert.equal(result.reveals.toNumber(), 1);

@@ -67,6 +67,9 @@ fn build_with_evaluator() -> (sp_io::TestExternalities, OffchainState, CacheDir)
 		cache_dir: cache.0.clone(),
 		max_artifact_bytes: 64 << 20,
 		fetch_timeout: Duration::from_secs(10),
+		// In process: the fixtures here are ordinary models, and the sandbox's child program is the node's
+		// (the engine's own tests run models in the sandbox).
+		sandbox: None,
 	})
 	.unwrap();
 	ext.register_extension(EvaluatorExt(Arc::new(service)));
