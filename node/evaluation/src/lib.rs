@@ -9,7 +9,7 @@
 //!   classifier (`[batch]` / `[batch, 1]`: a logit, or a `Sigmoid`'s probability of class 1), or
 //!   regression values `[batch]` / `[batch, k]`;
 //! - the **golden dataset** is a safetensors file with `inputs` (f32, `[samples, …features]`) and `labels`
-//!   (i64 or i32 class indices `[samples]`, or f32 targets `[samples]` / `[samples, k]`);
+//!   (i64 or i32 class indices `[samples]`, or f32 targets `[samples]` / `[samples, k]`), all finite;
 //! - the **metric** is one of [`Metric`]; the result is a [`Score`] in parts per billion.
 //!
 //! Artifacts are pinned by SHA-256 ([`verify_artifact`]). Every failure is a typed [`EvalError`], never a
@@ -194,7 +194,18 @@ impl GoldenSet {
 		if matches!(&labels, Labels::Classes(_)) && label_shape.len() != 1 {
 			return Err(bad("class labels must be one index per sample".into()));
 		}
-		Ok(Self { sample_shape: sample_shape.to_vec(), inputs: f32s(inputs.data()), labels })
+		// NaN or infinity in the golden set would be scored as the model's fault (a non-finite output)
+		// or as a perfect score (a NaN loss): the dataset is refused instead.
+		let inputs = f32s(inputs.data());
+		if let Some(at) = inputs.iter().position(|v| !v.is_finite()) {
+			return Err(bad(format!("`inputs` holds NaN or infinity (value {at})")));
+		}
+		if let Labels::Targets { values, .. } = &labels {
+			if let Some(at) = values.iter().position(|v| !v.is_finite()) {
+				return Err(bad(format!("`labels` holds NaN or infinity (value {at})")));
+			}
+		}
+		Ok(Self { sample_shape: sample_shape.to_vec(), inputs, labels })
 	}
 }
 
