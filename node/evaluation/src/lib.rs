@@ -4,10 +4,11 @@
 //! the same job gets the same integer:
 //!
 //! - the **model** is an ONNX file (opset ≤ 21) with one input `[batch, …features]` (a symbolic or fixed
-//!   batch dimension) and its first output the prediction: class scores `[batch, classes]` (logits, or
-//!   probabilities when a `Softmax` or `Sigmoid` computes the output), one score per sample for a binary
-//!   classifier (`[batch]` / `[batch, 1]`: a logit, or a `Sigmoid`'s probability of class 1), or
-//!   regression values `[batch]` / `[batch, k]`;
+//!   batch dimension) whose prediction is its first floating-point output: class scores `[batch, classes]`
+//!   (logits, or probabilities when a `Softmax` or `Sigmoid` computes the output), one score per sample
+//!   for a binary classifier (`[batch]` / `[batch, 1]`: a logit, or a `Sigmoid`'s probability of class
+//!   1), or regression values `[batch]` / `[batch, k]`; a model whose outputs are all integers predicts
+//!   class labels with its first (`[batch]`, accuracy only);
 //! - the **golden dataset** is a safetensors file with `inputs` (f32, `[samples, …features]`) and `labels`
 //!   (i64 or i32 class indices `[samples]`, or f32 targets `[samples]` / `[samples, k]`), all finite;
 //! - the **metric** is one of [`Metric`]; the result is a [`Score`] in parts per billion.
@@ -226,10 +227,21 @@ pub struct Evaluation {
 pub fn evaluate(model: &[u8], golden: &GoldenSet, metric: Metric) -> Result<Evaluation, EvalError> {
 	let mut outputs = predict(model, golden)?;
 	let samples = golden.samples();
-	if matches!(golden.labels, Labels::Classes(_)) && outputs.width == 1 {
+	if matches!(golden.labels, Labels::Classes(_))
+		&& outputs.width == 1
+		&& outputs.kind != OutputKind::Labels
+	{
 		outputs = outputs.binary();
 	}
 	let score = match (&golden.labels, metric) {
+		(Labels::Classes(labels), Metric::Accuracy) if outputs.kind == OutputKind::Labels => {
+			ratio(label_accuracy(&outputs, labels)?, samples)
+		},
+		(Labels::Classes(_), metric) if outputs.kind == OutputKind::Labels => {
+			return Err(EvalError::ShapeMismatch(format!(
+				"the model outputs class labels only; {metric:?} needs class scores"
+			)))
+		},
 		(Labels::Classes(labels), Metric::Accuracy) => {
 			top_k_accuracy(&outputs, labels, 1).map(|hits| ratio(hits, samples))?
 		},
@@ -277,22 +289,51 @@ fn to_ppb(value: f64) -> Score {
 	(value * PPB as f64).floor().clamp(0.0, Score::MAX as f64) as Score
 }
 
-/// What a model's first output holds, read off the operator that computes it.
+/// What a model's prediction output holds, read off its element type and the operator that computes it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum OutputKind {
 	/// Unnormalised scores: logits, log-probabilities (`LogSoftmax`), or regression values.
 	Scores,
 	/// Probabilities: the output of a `Softmax` or a `Sigmoid`.
 	Probabilities,
+	/// Predicted class indices, one per sample (an integer output, e.g. an `ArgMax`).
+	Labels,
 }
 
-/// The kind of the graph's first output: the operator computing it, looked up through the operators that
-/// only reshape values (`Identity`, `Reshape`, `Flatten`, `Squeeze`, `Unsqueeze`).
-fn output_kind(model: &tract_onnx::pb::ModelProto) -> OutputKind {
-	let Some(graph) = &model.graph else { return OutputKind::Scores };
-	let Some(mut name) = graph.output.first().map(|o| o.name.as_str()) else {
-		return OutputKind::Scores;
+/// Which of the graph's outputs is the prediction, and what it holds: the first output whose element
+/// type is not an integer (floating point, or undeclared); when every output is an integer, the first,
+/// as predicted class labels. So a model that outputs its predicted label before its scores (as many
+/// exporters do) is scored on the scores.
+fn prediction_output(model: &tract_onnx::pb::ModelProto) -> (usize, OutputKind) {
+	use tract_onnx::pb::{tensor_proto::DataType, type_proto};
+	let Some(graph) = &model.graph else { return (0, OutputKind::Scores) };
+	let integer = [
+		DataType::Uint8,
+		DataType::Int8,
+		DataType::Uint16,
+		DataType::Int16,
+		DataType::Int32,
+		DataType::Int64,
+		DataType::Uint32,
+		DataType::Uint64,
+	]
+	.map(|t| t as i32);
+	let is_integer = |output: &tract_onnx::pb::ValueInfoProto| {
+		matches!(
+			output.r#type.as_ref().and_then(|t| t.value.as_ref()),
+			Some(type_proto::Value::TensorType(tensor)) if integer.contains(&tensor.elem_type)
+		)
 	};
+	match graph.output.iter().position(|output| !is_integer(output)) {
+		Some(index) => (index, output_kind(graph, &graph.output[index].name)),
+		None if !graph.output.is_empty() => (0, OutputKind::Labels),
+		None => (0, OutputKind::Scores),
+	}
+}
+
+/// The kind of the floating-point output `name`: the operator computing it, looked up through the
+/// operators that only reshape values (`Identity`, `Reshape`, `Flatten`, `Squeeze`, `Unsqueeze`).
+fn output_kind<'a>(graph: &'a tract_onnx::pb::GraphProto, mut name: &'a str) -> OutputKind {
 	// Each step moves to an earlier node, so the walk ends within as many steps as there are nodes.
 	for _ in 0..graph.node.len() {
 		let Some(node) = graph.node.iter().find(|n| n.output.iter().any(|o| o == name)) else {
@@ -319,7 +360,7 @@ fn output_kind(model: &tract_onnx::pb::ModelProto) -> OutputKind {
 /// infinite loss).
 pub const MIN_PROBABILITY: f64 = 1e-15;
 
-/// The model's first output for every sample, `width` values each.
+/// The model's prediction output for every sample, `width` values each.
 struct Outputs {
 	values: Vec<f32>,
 	width: usize,
@@ -339,12 +380,24 @@ impl Outputs {
 			.values
 			.iter()
 			.flat_map(|&v| match self.kind {
-				OutputKind::Scores => [0.0, v],
+				OutputKind::Scores | OutputKind::Labels => [0.0, v],
 				OutputKind::Probabilities => [1.0 - v, v],
 			})
 			.collect();
 		Self { values, width: 2, kind: self.kind }
 	}
+}
+
+/// Samples whose predicted label (one integer per sample) is the golden label.
+fn label_accuracy(outputs: &Outputs, labels: &[i64]) -> Result<usize, EvalError> {
+	if outputs.width != 1 {
+		return Err(EvalError::ShapeMismatch(format!(
+			"an integer output must be one class label per sample, not {} values",
+			outputs.width
+		)));
+	}
+	check_labels(labels, usize::MAX)?;
+	Ok(outputs.values.iter().zip(labels).filter(|(&p, &label)| p as f64 == label as f64).count())
 }
 
 fn top_k_accuracy(outputs: &Outputs, labels: &[i64], k: usize) -> Result<usize, EvalError> {
@@ -376,7 +429,7 @@ fn cross_entropy(outputs: &Outputs, labels: &[i64]) -> Result<f64, EvalError> {
 		.rows()
 		.zip(labels)
 		.map(|(row, &label)| match outputs.kind {
-			OutputKind::Scores => {
+			OutputKind::Scores | OutputKind::Labels => {
 				let max = row.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v as f64));
 				let log_sum = row.iter().map(|&v| (v as f64 - max).exp()).sum::<f64>().ln();
 				-(row[label as usize] as f64 - max - log_sum)
@@ -411,7 +464,7 @@ pub fn batch_size(golden: &GoldenSet) -> usize {
 /// Loads the model and runs it on every sample, in batches the model accepts.
 fn predict(model_bytes: &[u8], golden: &GoldenSet) -> Result<Outputs, EvalError> {
 	let proto = aggregate::parse_model(model_bytes)?;
-	let kind = output_kind(&proto);
+	let (prediction, kind) = prediction_output(&proto);
 	let mut model = tract_onnx::onnx()
 		.model_for_proto_model(&proto)
 		.map_err(|e| EvalError::MalformedModel(format!("{e:#}")))?;
@@ -463,7 +516,12 @@ fn predict(model_bytes: &[u8], golden: &GoldenSet) -> Result<Outputs, EvalError>
 		if result.is_empty() {
 			return Err(EvalError::MalformedModel("the model has no output".into()));
 		}
-		let output = result.swap_remove(0).into_tensor();
+		if prediction >= result.len() {
+			return Err(EvalError::MalformedModel(
+				"the model has fewer outputs than it declares".into(),
+			));
+		}
+		let output = result.swap_remove(prediction).into_tensor();
 		let output = output
 			.cast_to::<f32>()
 			.map_err(|e| EvalError::ShapeMismatch(format!("output is not numeric: {e:#}")))?;

@@ -403,3 +403,36 @@ fn large_samples_go_in_smaller_batches() {
 	assert_eq!(batch_size(&set(vec![3, 224, 224], 10)), 6);
 	assert_eq!(batch_size(&set(vec![3, 1024, 1024], 2)), 1);
 }
+
+#[test]
+fn a_label_output_before_the_scores_is_passed_over_for_the_scores() {
+	// Outputs `label` (int64, ArgMax) then `logits`: scored on the logits, as the plain model.
+	let digits = golden("digits_golden.safetensors");
+	let plain = read("digits_mlp.onnx");
+	let label_first = read("digits_mlp_label_first.onnx");
+	for metric in [Metric::Accuracy, Metric::TopKAccuracy(3), Metric::MeanCrossEntropy] {
+		let expected = evaluate(&plain, &digits, metric);
+		assert!(expected.is_ok());
+		assert_eq!(evaluate(&label_first, &digits, metric), expected, "{metric:?}");
+	}
+}
+
+#[test]
+fn a_model_that_outputs_only_labels_is_scored_by_accuracy() {
+	let json: serde_json::Value = serde_json::from_slice(&read("reference.json")).unwrap();
+	let expected = json["digits_mlp_labels_only"]["accuracy"]["ppb"].as_u64().unwrap();
+	assert_eq!(
+		expected,
+		reference("digits_mlp", "accuracy").0,
+		"the labels are the logits' argmax"
+	);
+	assert_eq!(
+		score("digits_mlp_labels_only.onnx", "digits_golden.safetensors", Metric::Accuracy),
+		Ok(expected)
+	);
+	// Labels carry no scores to rank or to take a loss of.
+	for metric in [Metric::TopKAccuracy(3), Metric::MeanCrossEntropy] {
+		let result = score("digits_mlp_labels_only.onnx", "digits_golden.safetensors", metric);
+		assert!(matches!(result, Err(EvalError::ShapeMismatch(_))), "{metric:?}: {result:?}");
+	}
+}
