@@ -61,7 +61,7 @@ pub struct ServiceConfig {
 	/// Longest time one download may take.
 	pub fetch_timeout: Duration,
 	/// The child process models are evaluated in ([`crate::sandbox`]); `None` evaluates in this process,
-	/// which a model that exhausts memory would abort (for tools and tests only).
+	/// whose memory a model can then exhaust (for tools and tests only).
 	pub sandbox: Option<Sandbox>,
 }
 
@@ -260,6 +260,8 @@ impl Fetcher {
 				));
 			},
 		};
+		// Parsed here too (the sandbox parses it again): an unusable golden set is nobody's fault, and
+		// must be found before the model is fetched, whose failure would be blamed on its submitter.
 		let golden = match guarded(|| GoldenSet::from_safetensors(&golden_bytes)) {
 			Ok(golden) => golden,
 			Err(e) => {
