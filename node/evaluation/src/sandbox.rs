@@ -76,6 +76,12 @@ impl core::fmt::Display for SandboxUnavailable {
 	}
 }
 
+/// The child's input, encoded from borrowed bytes: SCALE encodes a slice as it does a `Vec`, so this
+/// decodes as [`Input`] without the parent copying the model and golden set first.
+fn encode_input(metric: Metric, cpu_seconds: u64, model: &[u8], golden: &[u8]) -> Vec<u8> {
+	(metric, cpu_seconds, model, golden).encode()
+}
+
 #[derive(Encode, Decode)]
 struct Input {
 	metric: Metric,
@@ -158,13 +164,7 @@ pub fn evaluate_sandboxed(
 		.stderr(Stdio::piped())
 		.spawn()
 		.map_err(|e| unavailable(&format!("cannot start {}", sandbox.program.display()), e))?;
-	let input = Input {
-		metric,
-		cpu_seconds: sandbox.time_limit.as_secs().saturating_add(1),
-		model: model.to_vec(),
-		golden: golden.to_vec(),
-	}
-	.encode();
+	let input = encode_input(metric, sandbox.time_limit.as_secs().saturating_add(1), model, golden);
 	// Written, and the outputs read, on threads of their own: a child that stops reading or writes a lot
 	// must not block the parent past the time limit.
 	let stdin = child.stdin.take();
@@ -329,6 +329,16 @@ mod tests {
 				Outcome::decode(&mut &encoded[..]).unwrap().into();
 			assert_eq!(decoded, case);
 		}
+	}
+
+	#[test]
+	fn the_borrowed_encoding_is_the_childs_input() {
+		let encoded = encode_input(Metric::TopKAccuracy(3), 61, b"model", b"golden set");
+		let input = Input::decode(&mut &encoded[..]).unwrap();
+		assert_eq!(input.metric, Metric::TopKAccuracy(3));
+		assert_eq!(input.cpu_seconds, 61);
+		assert_eq!(input.model, b"model");
+		assert_eq!(input.golden, b"golden set");
 	}
 
 	#[test]
