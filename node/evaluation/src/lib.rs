@@ -9,8 +9,11 @@
 //!   for a binary classifier (`[batch]` / `[batch, 1]`: a logit, or a `Sigmoid`'s probability of class
 //!   1), or regression values `[batch]` / `[batch, k]`; a model whose outputs are all integers predicts
 //!   class labels with its first (`[batch]`, accuracy only);
-//! - the **golden dataset** is a safetensors file with `inputs` (f32, `[samples, …features]`) and `labels`
-//!   (i64 or i32 class indices `[samples]`, or f32 targets `[samples]` / `[samples, k]`), all finite;
+//! - the **golden dataset** is a safetensors file with `inputs` (`[samples, …features]` of any integer,
+//!   boolean, f16, f32 or f64 type, fed to the model as the type its input declares: floats rounded,
+//!   integers widened or made floats, and a value that type cannot hold a shape mismatch) and `labels`
+//!   (integer or boolean class indices `[samples]`, or f16/f32/f64 targets `[samples]` /
+//!   `[samples, k]`), all finite;
 //! - the **metric** is one of [`Metric`]; the result is a [`Score`] in parts per billion.
 //!
 //! Artifacts are pinned by SHA-256 ([`verify_artifact`]). Every failure is a typed [`EvalError`], never a
@@ -29,6 +32,8 @@ pub const PPB: Score = 1_000_000_000;
 
 /// What to compute on the golden dataset: the same type the chain records in a scoring job.
 pub use modelchain_primitives::Metric;
+/// The element types of golden inputs and of models' inputs.
+pub use tract_onnx::prelude::DatumType;
 
 pub mod aggregate;
 pub mod sandbox;
@@ -122,7 +127,7 @@ pub enum Labels {
 	/// Class indices, one per sample.
 	Classes(Vec<i64>),
 	/// Regression targets, `width` per sample, row-major.
-	Targets { values: Vec<f32>, width: usize },
+	Targets { values: Vec<f64>, width: usize },
 }
 
 /// A parsed golden dataset.
@@ -130,12 +135,162 @@ pub enum Labels {
 pub struct GoldenSet {
 	/// Shape of one sample (the `inputs` shape without its first dimension).
 	pub sample_shape: Vec<usize>,
-	/// All samples' inputs, row-major.
-	pub inputs: Vec<f32>,
+	/// The element type of `inputs`, as the file stores it.
+	pub input_type: DatumType,
+	/// All samples' inputs, row-major, little-endian values of `input_type`.
+	pub inputs: Vec<u8>,
 	pub labels: Labels,
 }
 
+/// The element types golden inputs may have and models may take: booleans, integers and floats.
+const NUMERIC: [DatumType; 12] = [
+	DatumType::Bool,
+	DatumType::U8,
+	DatumType::U16,
+	DatumType::U32,
+	DatumType::U64,
+	DatumType::I8,
+	DatumType::I16,
+	DatumType::I32,
+	DatumType::I64,
+	DatumType::F16,
+	DatumType::F32,
+	DatumType::F64,
+];
+
+/// The tract element type of a safetensors one, when it is one the engine reads (not bfloat16 nor the
+/// 8-bit and smaller floats, which tract does not compute with).
+fn datum_type(dtype: Dtype) -> Option<DatumType> {
+	Some(match dtype {
+		Dtype::BOOL => DatumType::Bool,
+		Dtype::U8 => DatumType::U8,
+		Dtype::U16 => DatumType::U16,
+		Dtype::U32 => DatumType::U32,
+		Dtype::U64 => DatumType::U64,
+		Dtype::I8 => DatumType::I8,
+		Dtype::I16 => DatumType::I16,
+		Dtype::I32 => DatumType::I32,
+		Dtype::I64 => DatumType::I64,
+		Dtype::F16 => DatumType::F16,
+		Dtype::F32 => DatumType::F32,
+		Dtype::F64 => DatumType::F64,
+		_ => return None,
+	})
+}
+
+/// A tensor of `shape` from little-endian values of `dt` (one of [`NUMERIC`]; booleans are one byte,
+/// any non-zero byte true).
+fn tensor_from_le(dt: DatumType, shape: &[usize], bytes: &[u8]) -> TractResult<Tensor> {
+	macro_rules! from_le {
+		($t:ty) => {
+			Tensor::from_shape::<$t>(
+				shape,
+				&bytes
+					.chunks_exact(core::mem::size_of::<$t>())
+					.map(|c| <$t>::from_le_bytes(c.try_into().expect("chunks of the size")))
+					.collect::<Vec<_>>(),
+			)
+		};
+	}
+	match dt {
+		DatumType::Bool => {
+			Tensor::from_shape::<bool>(shape, &bytes.iter().map(|&b| b != 0).collect::<Vec<_>>())
+		},
+		DatumType::U8 => from_le!(u8),
+		DatumType::U16 => from_le!(u16),
+		DatumType::U32 => from_le!(u32),
+		DatumType::U64 => from_le!(u64),
+		DatumType::I8 => from_le!(i8),
+		DatumType::I16 => from_le!(i16),
+		DatumType::I32 => from_le!(i32),
+		DatumType::I64 => from_le!(i64),
+		DatumType::F16 => from_le!(f16),
+		DatumType::F32 => from_le!(f32),
+		DatumType::F64 => from_le!(f64),
+		other => Err(TractError::msg(format!("{other:?} is not a numeric element type"))),
+	}
+}
+
+/// A tensor's values, in row-major order.
+fn elements<T: Datum + Copy>(tensor: &Tensor) -> Result<Vec<T>, EvalError> {
+	let view = tensor
+		.to_plain_array_view::<T>()
+		.map_err(|e| EvalError::ShapeMismatch(format!("{e:#}")))?;
+	Ok(view.iter().copied().collect())
+}
+
+/// The index of the first value of a float type that is NaN or infinite, or of the first boolean byte
+/// that is neither 0 nor 1.
+fn first_invalid(dt: DatumType, bytes: &[u8]) -> Option<usize> {
+	match dt {
+		DatumType::Bool => bytes.iter().position(|&b| b > 1),
+		// All exponent bits set: infinity or NaN.
+		DatumType::F16 => {
+			bytes.chunks_exact(2).position(|c| u16::from_le_bytes([c[0], c[1]]) & 0x7c00 == 0x7c00)
+		},
+		DatumType::F32 => bytes
+			.chunks_exact(4)
+			.position(|c| !f32::from_le_bytes(c.try_into().expect("4 bytes")).is_finite()),
+		DatumType::F64 => bytes
+			.chunks_exact(8)
+			.position(|c| !f64::from_le_bytes(c.try_into().expect("8 bytes")).is_finite()),
+		_ => None,
+	}
+}
+
 impl GoldenSet {
+	/// Checks and assembles a golden set: `inputs` holds the little-endian values of `input_type` (one of
+	/// the types [`GoldenSet::from_safetensors`] reads) in `shape` (`[samples, …sample]`), finite, with one
+	/// label per sample.
+	pub fn new(
+		shape: &[usize],
+		input_type: DatumType,
+		inputs: Vec<u8>,
+		labels: Labels,
+	) -> Result<Self, EvalError> {
+		let bad = |e: String| EvalError::BadDataset(e);
+		if !NUMERIC.contains(&input_type) {
+			return Err(bad(format!("`inputs` of {input_type:?} are not read")));
+		}
+		let (&samples, sample_shape) = shape
+			.split_first()
+			.ok_or_else(|| bad("`inputs` must have a sample dimension".into()))?;
+		if samples == 0 || sample_shape.is_empty() || sample_shape.contains(&0) {
+			return Err(bad(format!("`inputs` has an empty shape {shape:?}")));
+		}
+		let expected = shape
+			.iter()
+			.try_fold(input_type.size_of(), |n, &d| n.checked_mul(d))
+			.ok_or_else(|| bad(format!("`inputs` shape {shape:?} overflows")))?;
+		if inputs.len() != expected {
+			return Err(bad(format!(
+				"`inputs` holds {} bytes, its shape {shape:?} of {input_type:?} {expected}",
+				inputs.len()
+			)));
+		}
+		let labelled = match &labels {
+			Labels::Classes(classes) => classes.len(),
+			Labels::Targets { values, width } if *width > 0 && values.len() % width == 0 => {
+				values.len() / width
+			},
+			Labels::Targets { .. } => return Err(bad("targets of an empty width".into())),
+		};
+		if labelled != samples {
+			return Err(bad(format!("{labelled} labels for {samples} samples")));
+		}
+		// NaN or infinity in the golden set would be scored as the model's fault (a non-finite output)
+		// or as a perfect score (a NaN loss): the dataset is refused instead.
+		if let Some(at) = first_invalid(input_type, &inputs) {
+			return Err(bad(format!("`inputs` holds NaN, infinity or a non-boolean (value {at})")));
+		}
+		if let Labels::Targets { values, .. } = &labels {
+			if let Some(at) = values.iter().position(|v| !v.is_finite()) {
+				return Err(bad(format!("`labels` holds NaN or infinity (value {at})")));
+			}
+		}
+		Ok(Self { sample_shape: sample_shape.to_vec(), input_type, inputs, labels })
+	}
+
 	/// Number of samples.
 	pub fn samples(&self) -> usize {
 		match &self.labels {
@@ -155,63 +310,51 @@ impl GoldenSet {
 			SafeTensors::deserialize(bytes).map_err(|e| bad(format!("not safetensors: {e}")))?;
 		let inputs = file.tensor("inputs").map_err(|_| bad("no `inputs` tensor".into()))?;
 		let labels = file.tensor("labels").map_err(|_| bad("no `labels` tensor".into()))?;
-		if inputs.dtype() != Dtype::F32 {
-			return Err(bad(format!("`inputs` must be f32, not {:?}", inputs.dtype())));
-		}
-		let (&samples, sample_shape) = inputs
-			.shape()
-			.split_first()
-			.ok_or_else(|| bad("`inputs` must have a sample dimension".into()))?;
-		if samples == 0 || sample_shape.is_empty() || sample_shape.contains(&0) {
-			return Err(bad(format!("`inputs` has an empty shape {:?}", inputs.shape())));
-		}
+		let input_type = datum_type(inputs.dtype()).ok_or_else(|| {
+			bad(format!(
+				"`inputs` of {:?} are not read (booleans, integers, f16, f32, f64 are)",
+				inputs.dtype()
+			))
+		})?;
 		let label_shape = labels.shape();
+		let samples = inputs.shape().first().copied().unwrap_or(0);
 		if label_shape.first() != Some(&samples) || label_shape.len() > 2 {
 			return Err(bad(format!(
 				"`labels` shape {label_shape:?} does not match {samples} samples"
 			)));
 		}
-		let labels = match labels.dtype() {
-			Dtype::I64 => Labels::Classes(
-				labels
-					.data()
-					.chunks_exact(8)
-					.map(|c| i64::from_le_bytes(c.try_into().unwrap()))
-					.collect(),
-			),
-			Dtype::I32 => Labels::Classes(
-				labels
-					.data()
-					.chunks_exact(4)
-					.map(|c| i32::from_le_bytes(c.try_into().unwrap()) as i64)
-					.collect(),
-			),
-			Dtype::F32 => Labels::Targets {
-				values: f32s(labels.data()),
+		let label_type = datum_type(labels.dtype()).ok_or_else(|| {
+			bad(format!(
+				"`labels` of {:?} are not read (integers, booleans, f16, f32, f64 are)",
+				labels.dtype()
+			))
+		})?;
+		if let Some(at) = first_invalid(label_type, labels.data()) {
+			return Err(bad(format!("`labels` holds NaN, infinity or a non-boolean (value {at})")));
+		}
+		let tensor = tensor_from_le(label_type, label_shape, labels.data())
+			.map_err(|e| bad(format!("`labels`: {e:#}")))?;
+		let labels = if label_type.is_float() {
+			let wide = tensor.cast_to::<f64>().map_err(|e| bad(format!("`labels`: {e:#}")))?;
+			Labels::Targets {
+				values: elements::<f64>(&wide)?,
 				width: label_shape.get(1).copied().unwrap_or(1),
-			},
-			other => return Err(bad(format!("`labels` must be i64, i32 or f32, not {other:?}"))),
-		};
-		if matches!(&labels, Labels::Classes(_)) && label_shape.len() != 1 {
-			return Err(bad("class labels must be one index per sample".into()));
-		}
-		// NaN or infinity in the golden set would be scored as the model's fault (a non-finite output)
-		// or as a perfect score (a NaN loss): the dataset is refused instead.
-		let inputs = f32s(inputs.data());
-		if let Some(at) = inputs.iter().position(|v| !v.is_finite()) {
-			return Err(bad(format!("`inputs` holds NaN or infinity (value {at})")));
-		}
-		if let Labels::Targets { values, .. } = &labels {
-			if let Some(at) = values.iter().position(|v| !v.is_finite()) {
-				return Err(bad(format!("`labels` holds NaN or infinity (value {at})")));
 			}
-		}
-		Ok(Self { sample_shape: sample_shape.to_vec(), inputs, labels })
+		} else {
+			if label_shape.len() != 1 {
+				return Err(bad("class labels must be one index per sample".into()));
+			}
+			if label_type == DatumType::U64 {
+				let huge = elements::<u64>(&tensor)?.into_iter().find(|&l| l > i64::MAX as u64);
+				if let Some(label) = huge {
+					return Err(bad(format!("label {label} is not a class index")));
+				}
+			}
+			let wide = tensor.cast_to::<i64>().map_err(|e| bad(format!("`labels`: {e:#}")))?;
+			Labels::Classes(elements::<i64>(&wide)?)
+		};
+		Self::new(inputs.shape(), input_type, inputs.data().to_vec(), labels)
 	}
-}
-
-fn f32s(bytes: &[u8]) -> Vec<f32> {
-	bytes.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect()
 }
 
 /// The outcome of an evaluation.
@@ -264,7 +407,7 @@ pub fn evaluate(model: &[u8], golden: &GoldenSet, metric: Metric) -> Result<Eval
 				.iter()
 				.zip(values)
 				.map(|(p, t)| {
-					let d = *p as f64 - *t as f64;
+					let d = p - t;
 					d * d
 				})
 				.sum();
@@ -360,15 +503,15 @@ fn output_kind<'a>(graph: &'a tract_onnx::pb::GraphProto, mut name: &'a str) -> 
 /// infinite loss).
 pub const MIN_PROBABILITY: f64 = 1e-15;
 
-/// The model's prediction output for every sample, `width` values each.
+/// The model's prediction output for every sample, `width` values each (exactly, as f64).
 struct Outputs {
-	values: Vec<f32>,
+	values: Vec<f64>,
 	width: usize,
 	kind: OutputKind,
 }
 
 impl Outputs {
-	fn rows(&self) -> impl Iterator<Item = &[f32]> {
+	fn rows(&self) -> impl Iterator<Item = &[f64]> {
 		self.values.chunks_exact(self.width)
 	}
 
@@ -397,7 +540,7 @@ fn label_accuracy(outputs: &Outputs, labels: &[i64]) -> Result<usize, EvalError>
 		)));
 	}
 	check_labels(labels, usize::MAX)?;
-	Ok(outputs.values.iter().zip(labels).filter(|(&p, &label)| p as f64 == label as f64).count())
+	Ok(outputs.values.iter().zip(labels).filter(|(&p, &label)| p == label as f64).count())
 }
 
 fn top_k_accuracy(outputs: &Outputs, labels: &[i64], k: usize) -> Result<usize, EvalError> {
@@ -430,11 +573,11 @@ fn cross_entropy(outputs: &Outputs, labels: &[i64]) -> Result<f64, EvalError> {
 		.zip(labels)
 		.map(|(row, &label)| match outputs.kind {
 			OutputKind::Scores | OutputKind::Labels => {
-				let max = row.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v as f64));
-				let log_sum = row.iter().map(|&v| (v as f64 - max).exp()).sum::<f64>().ln();
-				-(row[label as usize] as f64 - max - log_sum)
+				let max = row.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v));
+				let log_sum = row.iter().map(|&v| (v - max).exp()).sum::<f64>().ln();
+				-(row[label as usize] - max - log_sum)
 			},
-			OutputKind::Probabilities => -(row[label as usize] as f64).max(MIN_PROBABILITY).ln(),
+			OutputKind::Probabilities => -row[label as usize].max(MIN_PROBABILITY).ln(),
 		})
 		.sum();
 	Ok(total / labels.len().max(1) as f64)
@@ -454,10 +597,12 @@ pub const MAX_BATCH: usize = 1024;
 /// memory (e.g. 6 samples of 3×224×224, 1,024 of 784 features).
 pub const MAX_BATCH_INPUT_BYTES: usize = 4 << 20;
 
-/// The batch fed to a model whose batch dimension is free: at most [`MAX_BATCH`] samples and
-/// [`MAX_BATCH_INPUT_BYTES`] of inputs, at least one sample.
-pub fn batch_size(golden: &GoldenSet) -> usize {
-	let per_batch = (MAX_BATCH_INPUT_BYTES / (golden.sample_len() * 4).max(1)).max(1);
+/// The batch fed to a model whose batch dimension is free and whose input is of type `fed`: at most
+/// [`MAX_BATCH`] samples and [`MAX_BATCH_INPUT_BYTES`] of inputs (counted in the larger of `fed` and the
+/// golden set's element type), at least one sample.
+pub fn batch_size(golden: &GoldenSet, fed: DatumType) -> usize {
+	let element = fed.size_of().max(golden.input_type.size_of());
+	let per_batch = (MAX_BATCH_INPUT_BYTES / (golden.sample_len() * element).max(1)).max(1);
 	golden.samples().min(MAX_BATCH).min(per_batch).max(1)
 }
 
@@ -491,25 +636,39 @@ fn predict(model_bytes: &[u8], golden: &GoldenSet) -> Result<Outputs, EvalError>
 		.and_then(|d| d.to_i64().ok())
 		.filter(|&b| b > 0)
 		.map(|b| b as usize);
-	let batch = fixed_batch.unwrap_or_else(|| batch_size(golden));
+	// The golden inputs are fed as the type the model declares (as their own type when it declares none).
+	let fed = model
+		.input_fact(0)
+		.ok()
+		.and_then(|fact| fact.datum_type.concretize())
+		.unwrap_or(golden.input_type);
+	if !NUMERIC.contains(&fed) {
+		return Err(EvalError::ShapeMismatch(format!("the model takes {fed:?} inputs")));
+	}
+	if golden.input_type.is_float() && !fed.is_float() {
+		return Err(EvalError::ShapeMismatch(format!(
+			"the model takes {fed:?} inputs; the golden set's are {:?}",
+			golden.input_type
+		)));
+	}
+	let batch = fixed_batch.unwrap_or_else(|| batch_size(golden, fed));
 	let mut input_shape = vec![batch];
 	input_shape.extend(&golden.sample_shape);
 	model
-		.set_input_fact(0, f32::fact(&input_shape).into())
+		.set_input_fact(0, TypedFact::dt_shape(fed, &*input_shape).into())
 		.map_err(|e| EvalError::ShapeMismatch(format!("{e:#}")))?;
 	let model = model.into_optimized().map_err(|e| classify(format!("{e:#}")))?;
 	let plan = model.into_runnable().map_err(|e| classify(format!("{e:#}")))?;
 
-	let sample_len = golden.sample_len();
+	let sample_bytes = golden.sample_len() * golden.input_type.size_of();
 	let mut values = Vec::new();
 	let mut width = None;
 	for start in (0..samples).step_by(batch) {
 		let rows = batch.min(samples - start);
 		// The last batch of a fixed-batch model is padded with zeros; the padding's outputs are dropped.
-		let mut data = golden.inputs[start * sample_len..(start + rows) * sample_len].to_vec();
-		data.resize(batch * sample_len, 0.0);
-		let input = Tensor::from_shape(&input_shape, &data)
-			.map_err(|e| EvalError::ShapeMismatch(format!("{e:#}")))?;
+		let mut data = golden.inputs[start * sample_bytes..(start + rows) * sample_bytes].to_vec();
+		data.resize(batch * sample_bytes, 0);
+		let input = feed(golden.input_type, fed, &input_shape, &data)?;
 		let mut result = plan
 			.run(tvec![input.into()])
 			.map_err(|e| EvalError::ShapeMismatch(format!("{e:#}")))?;
@@ -523,7 +682,7 @@ fn predict(model_bytes: &[u8], golden: &GoldenSet) -> Result<Outputs, EvalError>
 		}
 		let output = result.swap_remove(prediction).into_tensor();
 		let output = output
-			.cast_to::<f32>()
+			.cast_to::<f64>()
 			.map_err(|e| EvalError::ShapeMismatch(format!("output is not numeric: {e:#}")))?;
 		let shape = output.shape();
 		if shape.first() != Some(&batch) {
@@ -536,13 +695,45 @@ fn predict(model_bytes: &[u8], golden: &GoldenSet) -> Result<Outputs, EvalError>
 		let view =
 			output.try_as_plain_ram().map_err(|e| EvalError::ShapeMismatch(format!("{e:#}")))?;
 		let slice =
-			view.as_slice::<f32>().map_err(|e| EvalError::ShapeMismatch(format!("{e:#}")))?;
+			view.as_slice::<f64>().map_err(|e| EvalError::ShapeMismatch(format!("{e:#}")))?;
 		values.extend_from_slice(&slice[..rows * row_width]);
 	}
 	if values.iter().any(|v| !v.is_finite()) {
 		return Err(EvalError::NonFiniteOutput);
 	}
 	Ok(Outputs { values, width: width.unwrap_or(1), kind })
+}
+
+/// One batch of golden inputs (`bytes`, little-endian values of `source`) as a tensor of the model's
+/// input type `fed`. Floats are rounded to a narrower float type, integers widened or made floats; a
+/// value the model's type cannot hold (an integer out of its range, a float beyond its largest) is a
+/// shape mismatch, never silently changed.
+fn feed(
+	source: DatumType,
+	fed: DatumType,
+	shape: &[usize],
+	bytes: &[u8],
+) -> Result<Tensor, EvalError> {
+	let mismatch = |e: String| EvalError::ShapeMismatch(e);
+	let raw = tensor_from_le(source, shape, bytes).map_err(|e| mismatch(format!("{e:#}")))?;
+	if source == fed {
+		return Ok(raw);
+	}
+	let input = raw.cast_to_dt(fed).map_err(|e| mismatch(format!("{e:#}")))?.into_owned();
+	let holds_every_value = if fed.is_float() {
+		let wide = input.cast_to::<f64>().map_err(|e| mismatch(format!("{e:#}")))?;
+		elements::<f64>(&wide)?.iter().all(|v| v.is_finite())
+	} else {
+		// Integers (or booleans) to integers: every value must come back unchanged.
+		let back = input.cast_to_dt(source).map_err(|e| mismatch(format!("{e:#}")))?;
+		back.as_bytes() == raw.as_bytes()
+	};
+	if !holds_every_value {
+		return Err(mismatch(format!(
+			"a golden {source:?} value does not fit the model's {fed:?} input"
+		)));
+	}
+	Ok(input)
 }
 
 /// Sorts an optimisation-time failure into an unsupported operator or a shape mismatch.

@@ -2,7 +2,7 @@
 //! `scripts/setup.sh` runs), cross-checked against the scores onnxruntime computes on the same inputs.
 
 use modelchain_evaluation::{
-	evaluate, sha256, verify_artifact, EvalError, GoldenSet, Labels, Metric, PPB,
+	evaluate, sha256, verify_artifact, EvalError, Evaluation, GoldenSet, Labels, Metric, PPB,
 };
 use std::path::PathBuf;
 
@@ -191,7 +191,10 @@ fn a_model_of_the_wrong_width_is_a_shape_mismatch() {
 fn bad_golden_datasets_are_typed_errors() {
 	for bad in [
 		"bad_dataset_no_labels.safetensors",
-		"bad_dataset_f64_inputs.safetensors",
+		// Element types the engine does not compute with, a boolean byte of 2, a u64 class beyond i64.
+		"bad_dataset_bf16_inputs.safetensors",
+		"bad_dataset_bool_labels.safetensors",
+		"bad_dataset_huge_label.safetensors",
 		"bad_dataset_label_count.safetensors",
 		"bad_dataset_garbage.safetensors",
 		// A NaN among the inputs would be blamed on the model; an infinite target would make every
@@ -259,6 +262,7 @@ fn a_golden_set_larger_than_one_batch_is_evaluated_in_chunks_with_the_same_resul
 	let Labels::Classes(labels) = &digits.labels else { panic!("class labels") };
 	let big = GoldenSet {
 		sample_shape: digits.sample_shape.clone(),
+		input_type: digits.input_type,
 		inputs: digits.inputs.repeat(copies),
 		labels: Labels::Classes(labels.repeat(copies)),
 	};
@@ -390,18 +394,26 @@ mod rounds {
 
 #[test]
 fn large_samples_go_in_smaller_batches() {
-	use modelchain_evaluation::{batch_size, Labels, MAX_BATCH};
-	let set = |sample_shape: Vec<usize>, samples: usize| GoldenSet {
-		inputs: vec![0.0; sample_shape.iter().product::<usize>() * samples],
+	use modelchain_evaluation::{batch_size, DatumType, Labels, MAX_BATCH};
+	let set = |sample_shape: Vec<usize>, samples: usize, input_type: DatumType| GoldenSet {
+		inputs: vec![0; sample_shape.iter().product::<usize>() * samples * input_type.size_of()],
+		input_type,
 		sample_shape,
 		labels: Labels::Classes(vec![0; samples]),
 	};
+	let f32 = DatumType::F32;
 	// Tabular samples: as many as `MAX_BATCH`, or the whole set.
-	assert_eq!(batch_size(&set(vec![64], 5_000)), MAX_BATCH);
-	assert_eq!(batch_size(&set(vec![64], 540)), 540);
-	// 3×224×224 images (602,112 bytes each): 6 fit in 4 MiB. A sample larger than that goes alone.
-	assert_eq!(batch_size(&set(vec![3, 224, 224], 10)), 6);
-	assert_eq!(batch_size(&set(vec![3, 1024, 1024], 2)), 1);
+	assert_eq!(batch_size(&set(vec![64], 5_000, f32), f32), MAX_BATCH);
+	assert_eq!(batch_size(&set(vec![64], 540, f32), f32), 540);
+	// 3×224×224 images (602,112 bytes each as f32): 6 fit in 4 MiB. A sample larger than that goes alone.
+	assert_eq!(batch_size(&set(vec![3, 224, 224], 10, f32), f32), 6);
+	assert_eq!(batch_size(&set(vec![3, 1024, 1024], 2, f32), f32), 1);
+	// The same images as u8 pixels: 27 per batch to a model taking u8, 6 to one taking f32 (the bytes it
+	// is fed), 3 to one taking f64.
+	let pixels = set(vec![3, 224, 224], 100, DatumType::U8);
+	assert_eq!(batch_size(&pixels, DatumType::U8), 27);
+	assert_eq!(batch_size(&pixels, f32), 6);
+	assert_eq!(batch_size(&pixels, DatumType::F64), 3);
 }
 
 #[test]
@@ -434,5 +446,120 @@ fn a_model_that_outputs_only_labels_is_scored_by_accuracy() {
 	for metric in [Metric::TopKAccuracy(3), Metric::MeanCrossEntropy] {
 		let result = score("digits_mlp_labels_only.onnx", "digits_golden.safetensors", metric);
 		assert!(matches!(result, Err(EvalError::ShapeMismatch(_))), "{metric:?}: {result:?}");
+	}
+}
+
+mod element_types {
+	//! Golden sets and models of other element types than f32: each golden value is fed as the type the
+	//! model's input declares, and scores equal onnxruntime's on the values the model receives.
+	use super::*;
+	use modelchain_evaluation::DatumType;
+
+	/// The golden set `name` with its inputs re-encoded as `input_type` (each value as given by `map`).
+	fn recoded(name: &str, input_type: DatumType, map: impl Fn(&[u8]) -> Vec<u8>) -> GoldenSet {
+		let original = golden(name);
+		let mut shape = vec![original.samples()];
+		shape.extend(&original.sample_shape);
+		let size = original.input_type.size_of();
+		let inputs = original.inputs.chunks_exact(size).flat_map(map).collect();
+		GoldenSet::new(&shape, input_type, inputs, original.labels).expect("a valid golden set")
+	}
+
+	fn all_metrics(model: &str, dataset: &GoldenSet) -> Vec<Result<Evaluation, EvalError>> {
+		let model = read(model);
+		[Metric::Accuracy, Metric::TopKAccuracy(3), Metric::MeanCrossEntropy]
+			.into_iter()
+			.map(|metric| evaluate(&model, dataset, metric))
+			.collect()
+	}
+
+	fn classification_equals_onnxruntime(model: &str, dataset: &GoldenSet) {
+		let file = format!("{model}.onnx");
+		let (expected, _) = reference(model, "accuracy");
+		assert_eq!(
+			evaluate(&read(&file), dataset, Metric::Accuracy).map(|e| e.score),
+			Ok(expected)
+		);
+		assert!(expected > 900_000_000, "{model} is a real classifier");
+		let (expected, _) = reference(model, "top3_accuracy");
+		let actual = evaluate(&read(&file), dataset, Metric::TopKAccuracy(3)).map(|e| e.score);
+		assert_eq!(actual, Ok(expected), "{model} top-3");
+		let (_, expected) = reference(model, "mean_cross_entropy");
+		let actual = evaluate(&read(&file), dataset, Metric::MeanCrossEntropy).unwrap().score;
+		assert_close(actual, expected, model);
+	}
+
+	#[test]
+	fn a_model_taking_uint8_pixels_equals_onnxruntime() {
+		let pixels = golden("digits_golden_u8.safetensors");
+		assert_eq!(pixels.input_type, DatumType::U8);
+		classification_equals_onnxruntime("digits_mlp_u8", &pixels);
+		// It scales its pixels inside the graph: the same scores as the f32 model on the f32 digits.
+		assert_eq!(
+			all_metrics("digits_mlp_u8.onnx", &pixels),
+			all_metrics("digits_mlp.onnx", &golden("digits_golden.safetensors"))
+		);
+	}
+
+	#[test]
+	fn integers_are_widened_to_the_models_integer_type_when_every_value_fits() {
+		// u8 pixels fed to a model of int64 token ids.
+		let pixels = golden("digits_golden_u8.safetensors");
+		classification_equals_onnxruntime("digits_token_bag", &pixels);
+		// The same pixels as u16 score the same on the u8 model; one value beyond 255 does not fit it.
+		let wide = recoded("digits_golden_u8.safetensors", DatumType::U16, |b| {
+			u16::from(b[0]).to_le_bytes().to_vec()
+		});
+		assert_eq!(
+			all_metrics("digits_mlp_u8.onnx", &wide),
+			all_metrics("digits_mlp_u8.onnx", &pixels)
+		);
+		let mut beyond = wide.clone();
+		beyond.inputs[2 * 64 + 10..2 * 64 + 12].copy_from_slice(&300u16.to_le_bytes());
+		let result = evaluate(&read("digits_mlp_u8.onnx"), &beyond, Metric::Accuracy);
+		assert!(matches!(result, Err(EvalError::ShapeMismatch(_))), "{result:?}");
+		// Floats are never truncated into integers.
+		let result = score("digits_token_bag.onnx", "digits_golden.safetensors", Metric::Accuracy);
+		assert!(matches!(result, Err(EvalError::ShapeMismatch(_))), "{result:?}");
+	}
+
+	#[test]
+	fn float64_models_and_datasets_match_onnxruntime() {
+		let f64_set = golden("diabetes_golden_f64.safetensors");
+		assert_eq!(f64_set.input_type, DatumType::F64);
+		let (_, expected) = reference("diabetes_linear_f64", "mean_squared_error");
+		let actual =
+			evaluate(&read("diabetes_linear_f64.onnx"), &f64_set, Metric::MeanSquaredError);
+		assert_close(actual.unwrap().score, expected, "f64 model, f64 set");
+		// The f32 model gets the f64 inputs rounded to f32; its f32 outputs are compared with the f64
+		// targets.
+		let (_, expected) = reference("diabetes_linear_on_f64", "mean_squared_error");
+		let actual = evaluate(&read("diabetes_linear.onnx"), &f64_set, Metric::MeanSquaredError);
+		assert_close(actual.unwrap().score, expected, "f32 model, f64 set");
+		// A value beyond f32's range does not fit the f32 model (it would be infinite).
+		let huge = recoded("diabetes_golden_f64.safetensors", DatumType::F64, |b| {
+			let v = f64::from_le_bytes(b.try_into().unwrap());
+			if v == 0.0 { v } else { v * 1e300 }.to_le_bytes().to_vec()
+		});
+		let result = evaluate(&read("diabetes_linear.onnx"), &huge, Metric::MeanSquaredError);
+		assert!(matches!(result, Err(EvalError::ShapeMismatch(_))), "{result:?}");
+	}
+
+	#[test]
+	fn float64_inputs_and_boolean_labels_score_as_their_float32_rounding() {
+		let f64_set = golden("cancer_golden_f64.safetensors");
+		let f32_set = golden("cancer_golden.safetensors");
+		assert_eq!(f64_set.labels, f32_set.labels, "bool labels are classes 0 and 1");
+		for model in ["cancer_logistic.onnx", "cancer_logit.onnx"] {
+			for metric in [Metric::Accuracy, Metric::MeanCrossEntropy] {
+				let expected = evaluate(&read(model), &f32_set, metric);
+				assert!(expected.is_ok());
+				assert_eq!(
+					evaluate(&read(model), &f64_set, metric),
+					expected,
+					"{model} {metric:?}"
+				);
+			}
+		}
 	}
 }
