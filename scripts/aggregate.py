@@ -4,8 +4,9 @@
     aggregate.py --base BASE.onnx --rule fedavg|median|trimmed:BETA_PPB --out OUT.onnx UPDATE.onnx:WEIGHT ...
 
 Give the updates in ascending update id (the order `api.query.trainingRounds.updates` lists them in) with
-their declared sample counts as weights. The result is the base model with every float initializer
-replaced by the rule applied coordinate by coordinate (see node/evaluation/src/aggregate.rs):
+their declared sample counts as weights. The result is the base model with every float initializer (float,
+double or float16) replaced by the rule applied coordinate by coordinate (see
+node/evaluation/src/aggregate.rs):
 
 - fedavg:  acc = 0; for each update in order: acc = acc + float64(weight) * float64(value);
            result = acc / float64(sum of weights)
@@ -13,7 +14,8 @@ replaced by the rule applied coordinate by coordinate (see node/evaluation/src/a
 - trimmed: k = BETA_PPB * n // 10**9 values dropped at each end of the sorted values, the rest summed in
            ascending order in float64 and divided by n - 2k
 
-Every rule works in float64 and rounds to float32 once. Every update must be the base's graph.
+Every rule works in float64 and rounds once to the initializer's own type (float32, float64, float16).
+Every update must be the base's graph.
 """
 import argparse
 import sys
@@ -22,32 +24,33 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
-FLOAT = onnx.TensorProto.FLOAT
+FLOATS = (onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16)
 
 
 def float_initializers(model):
-    return {t.name: numpy_helper.to_array(t) for t in model.graph.initializer if t.data_type == FLOAT}
+    return {t.name: numpy_helper.to_array(t) for t in model.graph.initializer if t.data_type in FLOATS}
 
 
 def combine(columns, weights, rule, beta_ppb=0):
-    """columns: list of float32 arrays of one initializer, one per update, in order."""
+    """columns: list of arrays of one initializer (float32, float64 or float16), one per update, in order."""
     n = len(columns)
+    dtype = columns[0].dtype
     if rule == "fedavg":
         acc = np.zeros(columns[0].shape, dtype=np.float64)
         for values, weight in zip(columns, weights):
             acc = acc + np.float64(weight) * values.astype(np.float64)
-        return (acc / np.float64(sum(weights))).astype(np.float32)
+        return (acc / np.float64(sum(weights))).astype(dtype)
     ordered = np.sort(np.stack(columns), axis=0)
     if rule == "median":
         if n % 2 == 1:
-            return ordered[n // 2].astype(np.float32)
-        return ((ordered[n // 2 - 1].astype(np.float64) + ordered[n // 2].astype(np.float64)) / 2.0).astype(np.float32)
+            return ordered[n // 2].astype(dtype)
+        return ((ordered[n // 2 - 1].astype(np.float64) + ordered[n // 2].astype(np.float64)) / 2.0).astype(dtype)
     if rule == "trimmed":
         k = beta_ppb * n // 10**9
         acc = np.zeros(columns[0].shape, dtype=np.float64)
         for j in range(k, n - k):
             acc = acc + ordered[j].astype(np.float64)
-        return (acc / np.float64(n - 2 * k)).astype(np.float32)
+        return (acc / np.float64(n - 2 * k)).astype(dtype)
     raise ValueError(f"unknown rule {rule}")
 
 
@@ -58,7 +61,7 @@ def aggregate(base, updates, rule, beta_ppb=0):
     out = onnx.ModelProto()
     out.CopyFrom(base)
     for tensor in out.graph.initializer:
-        if tensor.data_type != FLOAT:
+        if tensor.data_type not in FLOATS:
             continue
         combined = combine([part[tensor.name] for part in parts], weights, rule, beta_ppb)
         tensor.CopyFrom(numpy_helper.from_array(combined.reshape(tuple(tensor.dims)), tensor.name))

@@ -2,14 +2,15 @@
 //!
 //! A training round takes updates of one base model: the **same ONNX graph** (nodes, inputs, outputs,
 //! opsets, the names, shapes and types of its initializers, and the values of its non-float
-//! initializers) with other float weights. [`check_same_graph`] is how a validator checks that of an
-//! update before it scores it.
+//! initializers) with other float weights (`float`, `double` or `float16` initializers). [`check_same_graph`]
+//! is how a validator checks that of an update before it scores it.
 //!
 //! An aggregate combines the float initializers of several updates, coordinate by coordinate, with an
 //! [`AggregationRule`]. The arithmetic is fixed so that anyone can reproduce it bit for bit, with numpy
 //! or anything else that does IEEE-754 `f64` arithmetic one operation at a time:
 //!
-//! - every value is widened to `f64` first and the result is rounded to `f32` once, at the end;
+//! - every value is widened to `f64` first and the result is rounded to the initializer's type (`f32`,
+//!   `f64`: unchanged, `f16`) once, at the end, to nearest with ties to even;
 //! - **FedAvg**: `acc = 0; for each part in order: acc = acc + (weight as f64) * (value as f64)`, then
 //!   `acc / (sum of weights as f64)`. The order is the order of the parts (a training round gives them in
 //!   ascending update id);
@@ -23,13 +24,71 @@
 //! from the parts and compares every value of the candidate (numerically: `-0.0 == 0.0`).
 
 use prost::Message;
-use tract_onnx::pb::{tensor_proto::DataType, GraphProto, ModelProto, TensorProto};
+use tract_onnx::{
+	pb::{tensor_proto::DataType, GraphProto, ModelProto, TensorProto},
+	prelude::f16,
+};
 
 use crate::EvalError;
 pub use modelchain_primitives::AggregationRule;
 
-/// The float initializers of a model, by name, in the order of the graph.
-type Weights = Vec<(String, Vec<f32>)>;
+/// The element type of a float initializer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Precision {
+	F16,
+	F32,
+	F64,
+}
+
+impl Precision {
+	fn of(tensor: &TensorProto) -> Option<Self> {
+		match tensor.data_type {
+			t if t == DataType::Float16 as i32 => Some(Self::F16),
+			t if t == DataType::Float as i32 => Some(Self::F32),
+			t if t == DataType::Double as i32 => Some(Self::F64),
+			_ => None,
+		}
+	}
+
+	fn size(self) -> usize {
+		match self {
+			Self::F16 => 2,
+			Self::F32 => 4,
+			Self::F64 => 8,
+		}
+	}
+
+	/// `value` rounded to this type (to nearest, ties to even), as f64.
+	fn round(self, value: f64) -> f64 {
+		match self {
+			Self::F16 => f16::from_f64(value).to_f64(),
+			Self::F32 => value as f32 as f64,
+			Self::F64 => value,
+		}
+	}
+
+	/// One little-endian value of this type.
+	fn decode(self, bytes: &[u8]) -> f64 {
+		match self {
+			Self::F16 => f16::from_bits(u16::from_le_bytes([bytes[0], bytes[1]])).to_f64(),
+			Self::F32 => f32::from_le_bytes(bytes.try_into().expect("4 bytes")) as f64,
+			Self::F64 => f64::from_le_bytes(bytes.try_into().expect("8 bytes")),
+		}
+	}
+
+	/// `value` (already of this type) as little-endian bytes.
+	fn encode(self, value: f64) -> Vec<u8> {
+		match self {
+			Self::F16 => f16::from_f64(value).to_bits().to_le_bytes().to_vec(),
+			Self::F32 => (value as f32).to_le_bytes().to_vec(),
+			Self::F64 => value.to_le_bytes().to_vec(),
+		}
+	}
+}
+
+/// The float initializers of a model, by name, in the order of the graph: each one's type and values
+/// (exactly, as f64).
+type Weights = Vec<(String, Precision, Vec<f64>)>;
 
 /// Parses an ONNX model's protobuf.
 pub fn parse_model(bytes: &[u8]) -> Result<ModelProto, EvalError> {
@@ -38,7 +97,7 @@ pub fn parse_model(bytes: &[u8]) -> Result<ModelProto, EvalError> {
 }
 
 fn is_float(tensor: &TensorProto) -> bool {
-	tensor.data_type == DataType::Float as i32
+	Precision::of(tensor).is_some()
 }
 
 /// Everything of a model that an update must keep: the graph without the float initializers' values.
@@ -79,8 +138,9 @@ fn skeleton(model: &ModelProto) -> Result<ModelProto, EvalError> {
 	})
 }
 
-/// The values of a float initializer, stored either as little-endian `raw_data` or as `float_data`.
-fn float_values(tensor: &TensorProto) -> Result<Vec<f32>, EvalError> {
+/// The values of a float initializer, stored either as little-endian `raw_data` or in the typed field
+/// (`float_data`, `double_data`, or `int32_data` holding float16 bits).
+fn float_values(tensor: &TensorProto, precision: Precision) -> Result<Vec<f64>, EvalError> {
 	let bad = |why: &str| EvalError::MalformedModel(format!("initializer {}: {why}", tensor.name));
 	if tensor.data_location == Some(1) || !tensor.external_data.is_empty() {
 		return Err(bad("its data is in an external file"));
@@ -91,19 +151,29 @@ fn float_values(tensor: &TensorProto) -> Result<Vec<f32>, EvalError> {
 		.try_fold(1usize, |acc, &d| usize::try_from(d).ok().and_then(|d| acc.checked_mul(d)));
 	let count = count.ok_or_else(|| bad("negative or overflowing dimensions"))?;
 	if !tensor.raw_data.is_empty() {
-		if tensor.raw_data.len() != count.saturating_mul(4) {
+		if tensor.raw_data.len() != count.saturating_mul(precision.size()) {
 			return Err(bad("raw data does not fit its dimensions"));
 		}
 		return Ok(tensor
 			.raw_data
-			.chunks_exact(4)
-			.map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+			.chunks_exact(precision.size())
+			.map(|c| precision.decode(c))
 			.collect());
 	}
-	if tensor.float_data.len() != count {
+	let values: Vec<f64> = match precision {
+		Precision::F32 => tensor.float_data.iter().map(|&v| v as f64).collect(),
+		Precision::F64 => tensor.double_data.clone(),
+		Precision::F16 => tensor
+			.int32_data
+			.iter()
+			.map(|&bits| u16::try_from(bits).map(|b| f16::from_bits(b).to_f64()))
+			.collect::<Result<_, _>>()
+			.map_err(|_| bad("float16 data beyond 16 bits"))?,
+	};
+	if values.len() != count {
 		return Err(bad("float data does not fit its dimensions"));
 	}
-	Ok(tensor.float_data.clone())
+	Ok(values)
 }
 
 /// The float initializers of a model, sorted by name.
@@ -115,8 +185,8 @@ fn weights(model: &ModelProto) -> Result<Weights, EvalError> {
 	let mut out = graph
 		.initializer
 		.iter()
-		.filter(|t| is_float(t))
-		.map(|t| Ok((t.name.clone(), float_values(t)?)))
+		.filter_map(|t| Precision::of(t).map(|precision| (t, precision)))
+		.map(|(t, precision)| Ok((t.name.clone(), precision, float_values(t, precision)?)))
 		.collect::<Result<Weights, EvalError>>()?;
 	out.sort_by(|a, b| a.0.cmp(&b.0));
 	Ok(out)
@@ -165,46 +235,48 @@ fn combine(parts: &[(Weights, u64)], rule: AggregationRule) -> Weights {
 		},
 		_ => 0,
 	};
-	let mut column = vec![0f32; n];
+	// Values of one coordinate, one per part, each exactly its stored value (widening is exact).
+	let mut column = vec![0f64; n];
 	parts[0]
 		.0
 		.iter()
 		.enumerate()
-		.map(|(t, (name, first))| {
+		.map(|(t, (name, precision, first))| {
 			let values = (0..first.len())
 				.map(|i| {
 					for (p, (weights, _)) in parts.iter().enumerate() {
-						column[p] = weights[t].1[i];
+						column[p] = weights[t].2[i];
 					}
-					match rule {
+					let combined = match rule {
 						AggregationRule::FedAvg => {
 							let mut acc = 0f64;
 							for (p, (_, weight)) in parts.iter().enumerate() {
-								acc += *weight as f64 * column[p] as f64;
+								acc += *weight as f64 * column[p];
 							}
-							(acc / total as f64) as f32
+							acc / total as f64
 						},
 						AggregationRule::Median => {
-							column.sort_by(f32::total_cmp);
+							column.sort_by(f64::total_cmp);
 							if n % 2 == 1 {
 								column[n / 2]
 							} else {
-								((column[n / 2 - 1] as f64 + column[n / 2] as f64) / 2.0) as f32
+								(column[n / 2 - 1] + column[n / 2]) / 2.0
 							}
 						},
 						AggregationRule::TrimmedMean(_) => {
-							column.sort_by(f32::total_cmp);
+							column.sort_by(f64::total_cmp);
 							let kept = &column[trim..n - trim];
 							let mut acc = 0f64;
 							for v in kept {
-								acc += *v as f64;
+								acc += *v;
 							}
-							(acc / kept.len() as f64) as f32
+							acc / kept.len() as f64
 						},
-					}
+					};
+					precision.round(combined)
 				})
 				.collect();
-			(name.clone(), values)
+			(name.clone(), *precision, values)
 		})
 		.collect()
 }
@@ -250,12 +322,14 @@ pub fn aggregate(
 	let (mut model, combined) = recompute(base, parts, rule)?;
 	let graph = model.graph.as_mut().expect("recompute parsed a graph");
 	for tensor in graph.initializer.iter_mut().filter(|t| is_float(t)) {
-		let (_, values) = combined
+		let (_, precision, values) = combined
 			.iter()
-			.find(|(name, _)| *name == tensor.name)
+			.find(|(name, _, _)| *name == tensor.name)
 			.expect("combined has every float initializer of the base");
 		tensor.float_data.clear();
-		tensor.raw_data = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+		tensor.double_data.clear();
+		tensor.int32_data.clear();
+		tensor.raw_data = values.iter().flat_map(|&v| precision.encode(v)).collect();
 	}
 	Ok(model.encode_to_vec())
 }
@@ -271,8 +345,8 @@ pub fn check_aggregate(
 	let (base, expected) = recompute(base, parts, rule)?;
 	let candidate = parse_model(candidate)?;
 	let actual = same_graph_weights(&base, &candidate)?;
-	for ((name, expected), (_, actual)) in expected.iter().zip(&actual) {
-		let same = |a: f32, b: f32| a == b || (a.is_nan() && b.is_nan());
+	for ((name, _, expected), (_, _, actual)) in expected.iter().zip(&actual) {
+		let same = |a: f64, b: f64| a == b || (a.is_nan() && b.is_nan());
 		if let Some(i) = (0..expected.len()).find(|&i| !same(expected[i], actual[i])) {
 			return Err(EvalError::AggregateMismatch(format!(
 				"initializer {name}[{i}] is {}, the aggregate is {}",
@@ -325,7 +399,7 @@ mod tests {
 		let out = aggregate(&base, &[(&a, 1), (&b, 3)], AggregationRule::FedAvg).unwrap();
 		assert_eq!(
 			weights(&parse_model(&out).unwrap()).unwrap(),
-			vec![("w".into(), vec![2.5, 7.0])]
+			vec![("w".into(), Precision::F32, vec![2.5, 7.0])]
 		);
 		check_aggregate(&base, &[(&a, 1), (&b, 3)], AggregationRule::FedAvg, &out).unwrap();
 	}
@@ -336,13 +410,13 @@ mod tests {
 		let parts: Vec<Vec<u8>> = [1.0, 2.0, 3.0, 4.0, 1000.0].iter().map(|v| w(&[*v])).collect();
 		let parts: Vec<(&[u8], u64)> = parts.iter().map(|p| (p.as_slice(), 1)).collect();
 		let median = aggregate(&base, &parts, AggregationRule::Median).unwrap();
-		assert_eq!(weights(&parse_model(&median).unwrap()).unwrap()[0].1, vec![3.0]);
+		assert_eq!(weights(&parse_model(&median).unwrap()).unwrap()[0].2, vec![3.0]);
 		let trimmed =
 			aggregate(&base, &parts, AggregationRule::TrimmedMean(Perbill::from_percent(20)))
 				.unwrap();
-		assert_eq!(weights(&parse_model(&trimmed).unwrap()).unwrap()[0].1, vec![3.0]);
+		assert_eq!(weights(&parse_model(&trimmed).unwrap()).unwrap()[0].2, vec![3.0]);
 		let even = aggregate(&base, &parts[..4], AggregationRule::Median).unwrap();
-		assert_eq!(weights(&parse_model(&even).unwrap()).unwrap()[0].1, vec![2.5]);
+		assert_eq!(weights(&parse_model(&even).unwrap()).unwrap()[0].2, vec![2.5]);
 	}
 
 	#[test]
@@ -390,6 +464,68 @@ mod tests {
 		assert!(matches!(
 			aggregate(&base, &[], AggregationRule::Median),
 			Err(EvalError::BadReference(_))
+		));
+	}
+
+	/// A one-initializer model of `w` stored in the typed field of `data_type`.
+	fn typed(data_type: DataType, values: &[f64]) -> Vec<u8> {
+		let mut tensor = TensorProto {
+			name: "w".into(),
+			dims: vec![values.len() as i64],
+			data_type: data_type as i32,
+			..Default::default()
+		};
+		match data_type {
+			DataType::Double => tensor.double_data = values.to_vec(),
+			DataType::Float16 => {
+				tensor.int32_data =
+					values.iter().map(|&v| f16::from_f64(v).to_bits() as i32).collect()
+			},
+			_ => tensor.float_data = values.iter().map(|&v| v as f32).collect(),
+		}
+		ModelProto {
+			graph: Some(GraphProto { initializer: vec![tensor], ..Default::default() }),
+			..Default::default()
+		}
+		.encode_to_vec()
+	}
+
+	#[test]
+	fn double_and_half_weights_are_combined_and_rounded_to_their_own_type() {
+		// 1/3 is kept to f64's precision in a double initializer, rounded to f16's in a half one.
+		let rule = AggregationRule::FedAvg;
+		let (base, a, b) = (
+			typed(DataType::Double, &[0.0]),
+			typed(DataType::Double, &[0.0]),
+			typed(DataType::Double, &[1.0]),
+		);
+		let out = aggregate(&base, &[(&a, 2), (&b, 1)], rule).unwrap();
+		let combined = weights(&parse_model(&out).unwrap()).unwrap();
+		assert_eq!(combined, vec![("w".into(), Precision::F64, vec![1.0 / 3.0])]);
+		check_aggregate(&base, &[(&a, 2), (&b, 1)], rule, &out).unwrap();
+		// The same value rounded to f32 is not the double aggregate.
+		let rounded = typed(DataType::Double, &[(1.0f64 / 3.0) as f32 as f64]);
+		assert!(matches!(
+			check_aggregate(&base, &[(&a, 2), (&b, 1)], rule, &rounded),
+			Err(EvalError::AggregateMismatch(_))
+		));
+
+		let (base, a, b) = (
+			typed(DataType::Float16, &[0.0]),
+			typed(DataType::Float16, &[0.0]),
+			typed(DataType::Float16, &[1.0]),
+		);
+		let out = aggregate(&base, &[(&a, 2), (&b, 1)], rule).unwrap();
+		let combined = weights(&parse_model(&out).unwrap()).unwrap();
+		// f16 has 11 significant bits: 1/3 is 0.333251953125.
+		assert_eq!(combined, vec![("w".into(), Precision::F16, vec![0.333251953125])]);
+		// Stored in int32_data, as exporters write float16, it is the same aggregate.
+		let typed_half = typed(DataType::Float16, &[0.333251953125]);
+		check_aggregate(&base, &[(&a, 2), (&b, 1)], rule, &typed_half).unwrap();
+		// Half weights are other values than float ones: an update may not change their type.
+		assert!(matches!(
+			check_same_graph(&base, &typed(DataType::Float, &[0.0])),
+			Err(EvalError::ArchitectureMismatch(_))
 		));
 	}
 }

@@ -372,6 +372,40 @@ mod rounds {
 	}
 
 	#[test]
+	fn numpy_aggregates_of_half_float_and_double_weights_are_the_engines() {
+		// float16, float32 and float64 initializers, each combined in f64 and rounded to its own type.
+		let json: serde_json::Value = serde_json::from_slice(&read("reference.json")).unwrap();
+		let parts: Vec<(Vec<u8>, u64)> = (0..4)
+			.map(|i| {
+				let weight = json["mixed"]["weights"][i].as_u64().unwrap();
+				(read(&format!("mixed_part_{i}.onnx")), weight)
+			})
+			.collect();
+		let base = read("mixed_base.onnx");
+		for (rule, name) in [
+			(AggregationRule::FedAvg, "fedavg"),
+			(AggregationRule::Median, "median"),
+			(AggregationRule::TrimmedMean(Perbill::from_percent(25)), "trimmed"),
+		] {
+			let numpy = read(&format!("mixed_aggregate_{name}.onnx"));
+			check_aggregate(&base, &refs(&parts), rule, &numpy)
+				.unwrap_or_else(|e| panic!("{name}: {e}"));
+			let ours = aggregate(&base, &refs(&parts), rule).unwrap();
+			check_aggregate(&base, &refs(&parts), rule, &ours).unwrap();
+		}
+		// Another rule's aggregate is not this one's, in every precision.
+		assert!(matches!(
+			check_aggregate(
+				&base,
+				&refs(&parts),
+				AggregationRule::Median,
+				&read("mixed_aggregate_fedavg.onnx")
+			),
+			Err(EvalError::AggregateMismatch(_))
+		));
+	}
+
+	#[test]
 	fn updates_must_keep_the_base_graph() {
 		let base = read("round_base.onnx");
 		check_same_graph(&base, &read("round_update_a.onnx")).unwrap();

@@ -107,9 +107,9 @@ impl ArtifactFault {
 }
 
 /// How the weights of several updates of one model are combined into one. Every rule is computed per
-/// coordinate of every float initializer, in `f64`, over the parts in the order given (a training round
-/// gives them in ascending update id), and rounded to `f32` once at the end, so that anyone with numpy
-/// gets the same bits (see the evaluation engine's `aggregate` module for the exact formulas).
+/// coordinate of every float initializer (`float`, `double`, `float16`), in `f64`, over the parts in the
+/// order given (a training round gives them in ascending update id), and rounded once at the end to the
+/// initializer's own type, so that anyone with numpy gets the same bits (see the evaluation engine's `aggregate` module for the exact formulas).
 #[derive(
 	Clone,
 	Copy,
