@@ -8,7 +8,9 @@
 //!   (logits, or probabilities when a `Softmax` or `Sigmoid` computes the output), one score per sample
 //!   for a binary classifier (`[batch]` / `[batch, 1]`: a logit, or a `Sigmoid`'s probability of class
 //!   1), or regression values `[batch]` / `[batch, k]`; a model whose outputs are all integers predicts
-//!   class labels with its first (`[batch]`, accuracy only);
+//!   class labels with its first (`[batch]`, accuracy only); scikit-learn exports (ONNX-ML classifiers
+//!   and regressors, `Scaler`, a `ZipMap` of the probabilities) are read as onnxruntime reads them, and
+//!   only the nodes the prediction needs are run;
 //! - the **golden dataset** is a safetensors file with `inputs` (`[samples, …features]` of any integer,
 //!   boolean, f16, f32 or f64 type, fed to the model as the type its input declares: floats rounded,
 //!   integers widened or made floats, and a value that type cannot hold a shape mismatch) and `labels`
@@ -23,7 +25,14 @@ use std::fmt;
 
 use safetensors::{Dtype, SafeTensors};
 use sha2::{Digest, Sha256};
-use tract_onnx::{prelude::*, tract_hir::infer::Factoid};
+use tract_onnx::{
+	pb::{
+		attribute_proto, tensor_proto::DataType, type_proto, AttributeProto, GraphProto,
+		ModelProto, NodeProto, OperatorSetIdProto, TensorProto, ValueInfoProto,
+	},
+	prelude::*,
+	tract_hir::infer::Factoid,
+};
 
 /// A score in parts per billion of the metric's unit.
 pub type Score = u64;
@@ -443,13 +452,42 @@ enum OutputKind {
 	Labels,
 }
 
-/// Which of the graph's outputs is the prediction, and what it holds: the first output whose element
-/// type is not an integer (floating point, or undeclared); when every output is an integer, the first,
-/// as predicted class labels. So a model that outputs its predicted label before its scores (as many
-/// exporters do) is scored on the scores.
-fn prediction_output(model: &tract_onnx::pb::ModelProto) -> (usize, OutputKind) {
-	use tract_onnx::pb::{tensor_proto::DataType, type_proto};
-	let Some(graph) = &model.graph else { return (0, OutputKind::Scores) };
+/// The model reduced to its prediction: the graph's one output is the prediction tensor, only the
+/// nodes that compute it are kept (an unsupported operator that only computes another output, such as
+/// the label a scikit-learn export computes with `ArrayFeatureExtractor`, does not matter), and the
+/// ONNX-ML `Scaler`s are written as the standard operators they amount to. Returns what the prediction
+/// holds.
+fn prediction_graph(mut model: ModelProto) -> Result<(ModelProto, OutputKind), EvalError> {
+	let graph = model
+		.graph
+		.as_mut()
+		.ok_or_else(|| EvalError::MalformedModel("the model has no graph".into()))?;
+	let (name, kind) = prediction_output(graph)
+		.ok_or_else(|| EvalError::MalformedModel("the model has no tensor output".into()))?;
+	let declared = graph.output.iter().find(|o| o.name == name).cloned();
+	graph.output = vec![declared.unwrap_or(ValueInfoProto { name, ..Default::default() })];
+	prune(graph);
+	let scalers = rewrite_scalers(graph)?;
+	if scalers && !model.opset_import.iter().any(|o| o.domain.is_empty() || o.domain == "ai.onnx") {
+		// `Cast`, `Sub` and `Mul` as of opset 13.
+		model.opset_import.push(OperatorSetIdProto { domain: String::new(), version: 13 });
+	}
+	Ok((model, kind))
+}
+
+/// What an output's declared type is.
+#[derive(PartialEq)]
+enum Declared {
+	/// A tensor of integers.
+	Integers,
+	/// A tensor of floats, or no declared type.
+	Floats,
+	/// Not a tensor of numbers: a sequence or a map (this crate's protobuf types only read tensor
+	/// types), or strings.
+	NotTensor,
+}
+
+fn declared(output: &ValueInfoProto) -> Declared {
 	let integer = [
 		DataType::Uint8,
 		DataType::Int8,
@@ -461,33 +499,98 @@ fn prediction_output(model: &tract_onnx::pb::ModelProto) -> (usize, OutputKind) 
 		DataType::Uint64,
 	]
 	.map(|t| t as i32);
-	let is_integer = |output: &tract_onnx::pb::ValueInfoProto| {
-		matches!(
-			output.r#type.as_ref().and_then(|t| t.value.as_ref()),
-			Some(type_proto::Value::TensorType(tensor)) if integer.contains(&tensor.elem_type)
-		)
-	};
-	match graph.output.iter().position(|output| !is_integer(output)) {
-		Some(index) => (index, output_kind(graph, &graph.output[index].name)),
-		None if !graph.output.is_empty() => (0, OutputKind::Labels),
-		None => (0, OutputKind::Scores),
+	match output.r#type.as_ref().map(|t| t.value.as_ref()) {
+		None => Declared::Floats,
+		Some(None) => Declared::NotTensor,
+		Some(Some(type_proto::Value::TensorType(tensor)))
+			if integer.contains(&tensor.elem_type) =>
+		{
+			Declared::Integers
+		},
+		Some(Some(type_proto::Value::TensorType(tensor)))
+			if tensor.elem_type == DataType::String as i32 =>
+		{
+			Declared::NotTensor
+		},
+		Some(Some(_)) => Declared::Floats,
 	}
 }
 
+/// The prediction's tensor and what it holds: the first output whose element type is not an integer
+/// (floating point, or undeclared); the probabilities a `ZipMap` output is made of (scikit-learn's
+/// default export: a list of `{class: probability}` maps) when its classes are 0, 1, …; when every
+/// tensor output is an integer, the first, as predicted class labels. So a model that outputs its
+/// predicted label before its scores (as many exporters do) is scored on the scores.
+fn prediction_output(graph: &GraphProto) -> Option<(String, OutputKind)> {
+	for output in graph.output.iter().filter(|o| declared(o) != Declared::Integers) {
+		if let Some(probabilities) = zipmap_input(graph, &output.name) {
+			return Some((probabilities.clone(), output_kind(graph, probabilities)));
+		}
+		if declared(output) == Declared::Floats {
+			return Some((output.name.clone(), output_kind(graph, &output.name)));
+		}
+	}
+	graph
+		.output
+		.iter()
+		.find(|o| declared(o) == Declared::Integers)
+		.map(|o| (o.name.clone(), OutputKind::Labels))
+}
+
+fn is_ml(node: &NodeProto) -> bool {
+	node.domain == "ai.onnx.ml"
+}
+
+fn is_standard(node: &NodeProto) -> bool {
+	node.domain.is_empty() || node.domain == "ai.onnx"
+}
+
+fn producer<'a>(graph: &'a GraphProto, name: &str) -> Option<&'a NodeProto> {
+	graph.node.iter().find(|n| n.output.iter().any(|o| o == name))
+}
+
+fn attribute<'a>(node: &'a NodeProto, name: &str) -> Option<&'a AttributeProto> {
+	node.attribute.iter().find(|a| a.name == name)
+}
+
+/// The input of the `ZipMap` computing `name`, when its keys are the class indices 0, 1, … in order
+/// (so that column `c` of its input is class `c`'s probability).
+fn zipmap_input<'a>(graph: &'a GraphProto, name: &str) -> Option<&'a String> {
+	let zipmap = producer(graph, name).filter(|n| is_ml(n) && n.op_type == "ZipMap")?;
+	let classes = attribute(zipmap, "classlabels_int64s")?;
+	let in_order = classes.ints.iter().enumerate().all(|(i, &c)| c == i as i64);
+	(in_order && !classes.ints.is_empty()).then(|| zipmap.input.first()).flatten()
+}
+
 /// The kind of the floating-point output `name`: the operator computing it, looked up through the
-/// operators that only reshape values (`Identity`, `Reshape`, `Flatten`, `Squeeze`, `Unsqueeze`).
-fn output_kind<'a>(graph: &'a tract_onnx::pb::GraphProto, mut name: &'a str) -> OutputKind {
+/// operators that only reshape or convert values (`Identity`, `Reshape`, `Flatten`, `Squeeze`,
+/// `Unsqueeze`, `Cast`). Probabilities come from a `Softmax` or a `Sigmoid`, and from the ONNX-ML
+/// classifiers scikit-learn exports: a `LinearClassifier`'s scores after a softmax or logistic
+/// transform, a `TreeEnsembleClassifier`'s (the trees' class probabilities), an L1 `Normalizer`'s.
+fn output_kind<'a>(graph: &'a GraphProto, mut name: &'a str) -> OutputKind {
 	// Each step moves to an earlier node, so the walk ends within as many steps as there are nodes.
 	for _ in 0..graph.node.len() {
-		let Some(node) = graph.node.iter().find(|n| n.output.iter().any(|o| o == name)) else {
-			break;
-		};
-		if !(node.domain.is_empty() || node.domain == "ai.onnx") {
+		let Some(node) = producer(graph, name) else { break };
+		let text = |attr: &str| attribute(node, attr).map(|a| a.s.as_slice());
+		if is_ml(node) {
+			let scores = node.output.get(1).is_some_and(|o| o == name);
+			return match node.op_type.as_str() {
+				"LinearClassifier"
+					if scores && !matches!(text("post_transform"), None | Some(b"NONE")) =>
+				{
+					OutputKind::Probabilities
+				},
+				"TreeEnsembleClassifier" if scores => OutputKind::Probabilities,
+				"Normalizer" if text("norm") == Some(b"L1") => OutputKind::Probabilities,
+				_ => OutputKind::Scores,
+			};
+		}
+		if !is_standard(node) {
 			break;
 		}
 		match node.op_type.as_str() {
 			"Softmax" | "Sigmoid" => return OutputKind::Probabilities,
-			"Identity" | "Reshape" | "Flatten" | "Squeeze" | "Unsqueeze" => {
+			"Identity" | "Reshape" | "Flatten" | "Squeeze" | "Unsqueeze" | "Cast" => {
 				match node.input.first() {
 					Some(input) => name = input,
 					None => break,
@@ -497,6 +600,79 @@ fn output_kind<'a>(graph: &'a tract_onnx::pb::GraphProto, mut name: &'a str) -> 
 		}
 	}
 	OutputKind::Scores
+}
+
+/// Keeps only the nodes the graph's outputs depend on (nodes are in topological order, so one pass
+/// from the last node back finds them). A graph with control flow (`If`, `Loop`, `Scan`: subgraphs that
+/// may read any earlier value) is left whole.
+fn prune(graph: &mut GraphProto) {
+	if graph.node.iter().any(|n| n.attribute.iter().any(|a| a.g.is_some() || !a.graphs.is_empty()))
+	{
+		return;
+	}
+	let mut needed: std::collections::BTreeSet<String> =
+		graph.output.iter().map(|o| o.name.clone()).collect();
+	let mut keep = vec![false; graph.node.len()];
+	for (i, node) in graph.node.iter().enumerate().rev() {
+		if node.output.iter().any(|o| needed.contains(o)) {
+			keep[i] = true;
+			needed.extend(node.input.iter().filter(|i| !i.is_empty()).cloned());
+		}
+	}
+	let mut kept = keep.into_iter();
+	graph.node.retain(|_| kept.next().unwrap_or(false));
+}
+
+/// Writes each ONNX-ML `Scaler` (`Y = (X - offset) * scale`, scikit-learn's `StandardScaler`) as the
+/// standard `Cast` to f32, `Sub` and `Mul`, with `offset` and `scale` as initializers. Returns whether
+/// there was one.
+fn rewrite_scalers(graph: &mut GraphProto) -> Result<bool, EvalError> {
+	let mut found = false;
+	let mut nodes = Vec::with_capacity(graph.node.len());
+	for (i, node) in core::mem::take(&mut graph.node).into_iter().enumerate() {
+		if !(is_ml(&node) && node.op_type == "Scaler") {
+			nodes.push(node);
+			continue;
+		}
+		found = true;
+		let (Some(input), Some(output)) = (node.input.first(), node.output.first()) else {
+			return Err(EvalError::MalformedModel("a Scaler without its input or output".into()));
+		};
+		let floats =
+			|attr: &str| attribute(&node, attr).map(|a| a.floats.clone()).unwrap_or_default();
+		let name = |what: &str| format!("modelchain_scaler_{i}_{what}");
+		for (what, values) in [("offset", floats("offset")), ("scale", floats("scale"))] {
+			if values.is_empty() {
+				return Err(EvalError::MalformedModel(format!("a Scaler without its {what}")));
+			}
+			graph.initializer.push(TensorProto {
+				name: name(what),
+				dims: vec![values.len() as i64],
+				data_type: DataType::Float as i32,
+				float_data: values,
+				..Default::default()
+			});
+		}
+		let standard = |op: &str, inputs: Vec<String>, output: String, attribute| NodeProto {
+			op_type: op.into(),
+			input: inputs,
+			output: vec![output],
+			name: name(op),
+			attribute,
+			..Default::default()
+		};
+		let to_float = AttributeProto {
+			name: "to".into(),
+			r#type: attribute_proto::AttributeType::Int as i32,
+			i: DataType::Float as i64,
+			..Default::default()
+		};
+		nodes.push(standard("Cast", vec![input.clone()], name("float"), vec![to_float]));
+		nodes.push(standard("Sub", vec![name("float"), name("offset")], name("centred"), vec![]));
+		nodes.push(standard("Mul", vec![name("centred"), name("scale")], output.clone(), vec![]));
+	}
+	graph.node = nodes;
+	Ok(found)
 }
 
 /// The smallest probability a cross-entropy takes the logarithm of (a probability of 0 would be an
@@ -608,8 +784,7 @@ pub fn batch_size(golden: &GoldenSet, fed: DatumType) -> usize {
 
 /// Loads the model and runs it on every sample, in batches the model accepts.
 fn predict(model_bytes: &[u8], golden: &GoldenSet) -> Result<Outputs, EvalError> {
-	let proto = aggregate::parse_model(model_bytes)?;
-	let (prediction, kind) = prediction_output(&proto);
+	let (proto, kind) = prediction_graph(aggregate::parse_model(model_bytes)?)?;
 	let mut model = tract_onnx::onnx()
 		.model_for_proto_model(&proto)
 		.map_err(|e| EvalError::MalformedModel(format!("{e:#}")))?;
@@ -672,15 +847,13 @@ fn predict(model_bytes: &[u8], golden: &GoldenSet) -> Result<Outputs, EvalError>
 		let mut result = plan
 			.run(tvec![input.into()])
 			.map_err(|e| EvalError::ShapeMismatch(format!("{e:#}")))?;
-		if result.is_empty() {
-			return Err(EvalError::MalformedModel("the model has no output".into()));
+		if result.len() != 1 {
+			return Err(EvalError::MalformedModel(format!(
+				"the prediction graph gave {} outputs",
+				result.len()
+			)));
 		}
-		if prediction >= result.len() {
-			return Err(EvalError::MalformedModel(
-				"the model has fewer outputs than it declares".into(),
-			));
-		}
-		let output = result.swap_remove(prediction).into_tensor();
+		let output = result.swap_remove(0).into_tensor();
 		let output = output
 			.cast_to::<f64>()
 			.map_err(|e| EvalError::ShapeMismatch(format!("output is not numeric: {e:#}")))?;

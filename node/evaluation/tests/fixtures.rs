@@ -597,3 +597,58 @@ mod element_types {
 		}
 	}
 }
+
+mod scikit_learn_exports {
+	//! Models exported by skl2onnx as scikit-learn users export them: ONNX-ML operators, the predicted
+	//! label first, the probabilities second (as a `ZipMap` by default), scored as onnxruntime scores
+	//! their probabilities.
+	use super::*;
+
+	fn classifier_equals_onnxruntime(model: &str) {
+		let iris = golden("iris_golden.safetensors");
+		for file in [format!("{model}.onnx"), format!("{model}_nozip.onnx")] {
+			let bytes = read(&file);
+			let (expected, _) = reference(model, "accuracy");
+			assert_eq!(
+				evaluate(&bytes, &iris, Metric::Accuracy).map(|e| e.score),
+				Ok(expected),
+				"{file}"
+			);
+			assert!(expected > 900_000_000, "{model} is a real classifier");
+			let (expected, _) = reference(model, "top2_accuracy");
+			let actual = evaluate(&bytes, &iris, Metric::TopKAccuracy(2)).map(|e| e.score);
+			assert_eq!(actual, Ok(expected), "{file} top-2");
+			// Probabilities, not logits: their logarithm, not their log-softmax, is the loss.
+			let (_, expected) = reference(model, "mean_cross_entropy");
+			let actual = evaluate(&bytes, &iris, Metric::MeanCrossEntropy).unwrap().score;
+			assert_close(actual, expected, &file);
+		}
+	}
+
+	#[test]
+	fn a_scaled_logistic_regression_equals_onnxruntime() {
+		// Scaler, LinearClassifier (softmax), Normalizer (L1), ZipMap.
+		classifier_equals_onnxruntime("sk_logreg_scaled");
+	}
+
+	#[test]
+	fn a_random_forest_equals_onnxruntime() {
+		// TreeEnsembleClassifier, ZipMap.
+		classifier_equals_onnxruntime("sk_forest");
+	}
+
+	#[test]
+	fn an_mlp_whose_label_needs_an_unimplemented_operator_equals_onnxruntime() {
+		// Its label output needs ArrayFeatureExtractor, which tract lacks; its probabilities do not.
+		classifier_equals_onnxruntime("sk_mlp");
+	}
+
+	#[test]
+	fn a_scaled_linear_regression_equals_onnxruntime() {
+		// Scaler, LinearRegressor.
+		let (_, expected) = reference("sk_linear_scaled", "mean_squared_error");
+		let actual =
+			score("sk_linear_scaled.onnx", "diabetes_golden.safetensors", Metric::MeanSquaredError);
+		assert_close(actual.unwrap(), expected, "scaled linear regression");
+	}
+}
