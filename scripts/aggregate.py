@@ -5,8 +5,9 @@
 
 Give the updates in ascending update id (the order `api.query.trainingRounds.updates` lists them in) with
 their declared sample counts as weights. The result is the base model with every float initializer (float,
-double or float16) replaced by the rule applied coordinate by coordinate (see
-node/evaluation/src/aggregate.rs):
+double or float16), and every parameter attribute of scikit-learn's linear models and scalers (ONNX-ML
+LinearClassifier and LinearRegressor coefficients and intercepts, Scaler offset and scale; float32),
+replaced by the rule applied coordinate by coordinate (see node/evaluation/src/aggregate.rs):
 
 - fedavg:  acc = 0; for each update in order: acc = acc + float64(weight) * float64(value);
            result = acc / float64(sum of weights)
@@ -25,6 +26,16 @@ import onnx
 from onnx import numpy_helper
 
 FLOATS = (onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16)
+ATTRIBUTE_WEIGHTS = {"LinearClassifier": ("coefficients", "intercepts"),
+                     "LinearRegressor": ("coefficients", "intercepts"),
+                     "Scaler": ("offset", "scale")}
+
+
+def weight_attributes(model):
+    """{(node index, attribute name): float32 values} of the parameter attributes of ONNX-ML nodes."""
+    return {(i, a.name): np.array(a.floats, dtype=np.float32)
+            for i, node in enumerate(model.graph.node) if node.domain == "ai.onnx.ml"
+            for a in node.attribute if a.name in ATTRIBUTE_WEIGHTS.get(node.op_type, ())}
 
 
 def float_initializers(model):
@@ -65,6 +76,11 @@ def aggregate(base, updates, rule, beta_ppb=0):
             continue
         combined = combine([part[tensor.name] for part in parts], weights, rule, beta_ppb)
         tensor.CopyFrom(numpy_helper.from_array(combined.reshape(tuple(tensor.dims)), tensor.name))
+    attribute_parts = [weight_attributes(model) for model, _ in updates]
+    for (i, name), _ in weight_attributes(base).items():
+        combined = combine([part[(i, name)] for part in attribute_parts], weights, rule, beta_ppb)
+        attribute = next(a for a in out.graph.node[i].attribute if a.name == name)
+        attribute.floats[:] = [float(v) for v in combined]
     return out
 
 

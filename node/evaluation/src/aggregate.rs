@@ -2,8 +2,11 @@
 //!
 //! A training round takes updates of one base model: the **same ONNX graph** (nodes, inputs, outputs,
 //! opsets, the names, shapes and types of its initializers, and the values of its non-float
-//! initializers) with other float weights (`float`, `double` or `float16` initializers). [`check_same_graph`]
-//! is how a validator checks that of an update before it scores it.
+//! initializers) with other float weights: `float`, `double` or `float16` initializers, and the float
+//! attributes that hold the parameters of the ONNX-ML operators scikit-learn's linear models export to
+//! (`LinearClassifier` and `LinearRegressor` `coefficients` and `intercepts`, `Scaler` `offset` and
+//! `scale`; their number of values is kept). [`check_same_graph`] is how a validator checks that of an
+//! update before it scores it.
 //!
 //! An aggregate combines the float initializers of several updates, coordinate by coordinate, with an
 //! [`AggregationRule`]. The arithmetic is fixed so that anyone can reproduce it bit for bit, with numpy
@@ -25,7 +28,7 @@
 
 use prost::Message;
 use tract_onnx::{
-	pb::{tensor_proto::DataType, GraphProto, ModelProto, TensorProto},
+	pb::{tensor_proto::DataType, GraphProto, ModelProto, NodeProto, TensorProto},
 	prelude::f16,
 };
 
@@ -86,9 +89,42 @@ impl Precision {
 	}
 }
 
-/// The float initializers of a model, by name, in the order of the graph: each one's type and values
-/// (exactly, as f64).
-type Weights = Vec<(String, Precision, Vec<f64>)>;
+/// Where a weight is stored.
+#[derive(Clone, Debug, PartialEq)]
+enum Source {
+	/// A float initializer.
+	Initializer(String),
+	/// A float attribute of the graph's `node`-th node (see [`ATTRIBUTE_WEIGHTS`]).
+	Attribute { node: usize, name: String },
+}
+
+impl core::fmt::Display for Source {
+	fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+		match self {
+			Self::Initializer(name) => write!(f, "initializer {name}"),
+			Self::Attribute { node, name } => write!(f, "attribute {name} of node {node}"),
+		}
+	}
+}
+
+/// The float attributes of ONNX-ML operators that are weights: scikit-learn's linear models and
+/// scalers, as skl2onnx exports them, keep their parameters in attributes rather than initializers.
+const ATTRIBUTE_WEIGHTS: [(&str, [&str; 2]); 3] = [
+	("LinearClassifier", ["coefficients", "intercepts"]),
+	("LinearRegressor", ["coefficients", "intercepts"]),
+	("Scaler", ["offset", "scale"]),
+];
+
+fn is_weight_attribute(node: &NodeProto, attribute: &str) -> bool {
+	node.domain == "ai.onnx.ml"
+		&& ATTRIBUTE_WEIGHTS
+			.iter()
+			.any(|(op, names)| *op == node.op_type && names.contains(&attribute))
+}
+
+/// The weights of a model: its float initializers sorted by name, then its weight attributes in the
+/// order of the nodes; each one's type and values (exactly, as f64).
+type Weights = Vec<(Source, Precision, Vec<f64>)>;
 
 /// Parses an ONNX model's protobuf.
 pub fn parse_model(bytes: &[u8]) -> Result<ModelProto, EvalError> {
@@ -123,11 +159,22 @@ fn skeleton(model: &ModelProto) -> Result<ModelProto, EvalError> {
 		})
 		.collect();
 	initializers.sort_by(|a, b| a.name.cmp(&b.name));
+	// Weight attributes keep their number of values, not the values.
+	let mut nodes = graph.node.clone();
+	for node in nodes.iter_mut() {
+		let weights: Vec<bool> =
+			node.attribute.iter().map(|a| is_weight_attribute(node, &a.name)).collect();
+		for (attribute, weight) in node.attribute.iter_mut().zip(weights) {
+			if weight {
+				attribute.floats.iter_mut().for_each(|v| *v = 0.0);
+			}
+		}
+	}
 	Ok(ModelProto {
 		opset_import: model.opset_import.clone(),
 		functions: model.functions.clone(),
 		graph: Some(GraphProto {
-			node: graph.node.clone(),
+			node: nodes,
 			input: graph.input.clone(),
 			output: graph.output.clone(),
 			initializer: initializers,
@@ -182,13 +229,27 @@ fn weights(model: &ModelProto) -> Result<Weights, EvalError> {
 		.graph
 		.as_ref()
 		.ok_or_else(|| EvalError::MalformedModel("the model has no graph".into()))?;
-	let mut out = graph
+	let mut initializers: Vec<_> = graph
 		.initializer
 		.iter()
 		.filter_map(|t| Precision::of(t).map(|precision| (t, precision)))
-		.map(|(t, precision)| Ok((t.name.clone(), precision, float_values(t, precision)?)))
+		.collect();
+	initializers.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+	let mut out = initializers
+		.into_iter()
+		.map(|(t, precision)| {
+			Ok((Source::Initializer(t.name.clone()), precision, float_values(t, precision)?))
+		})
 		.collect::<Result<Weights, EvalError>>()?;
-	out.sort_by(|a, b| a.0.cmp(&b.0));
+	for (index, node) in graph.node.iter().enumerate() {
+		for attribute in node.attribute.iter().filter(|a| is_weight_attribute(node, &a.name)) {
+			out.push((
+				Source::Attribute { node: index, name: attribute.name.clone() },
+				Precision::F32,
+				attribute.floats.iter().map(|&v| v as f64).collect(),
+			));
+		}
+	}
 	Ok(out)
 }
 
@@ -321,15 +382,28 @@ pub fn aggregate(
 ) -> Result<Vec<u8>, EvalError> {
 	let (mut model, combined) = recompute(base, parts, rule)?;
 	let graph = model.graph.as_mut().expect("recompute parsed a graph");
-	for tensor in graph.initializer.iter_mut().filter(|t| is_float(t)) {
-		let (_, precision, values) = combined
-			.iter()
-			.find(|(name, _, _)| *name == tensor.name)
-			.expect("combined has every float initializer of the base");
-		tensor.float_data.clear();
-		tensor.double_data.clear();
-		tensor.int32_data.clear();
-		tensor.raw_data = values.iter().flat_map(|&v| precision.encode(v)).collect();
+	for (source, precision, values) in combined {
+		match source {
+			Source::Initializer(name) => {
+				let tensor = graph
+					.initializer
+					.iter_mut()
+					.find(|t| t.name == name && is_float(t))
+					.expect("the weights are the base's");
+				tensor.float_data.clear();
+				tensor.double_data.clear();
+				tensor.int32_data.clear();
+				tensor.raw_data = values.iter().flat_map(|&v| precision.encode(v)).collect();
+			},
+			Source::Attribute { node, name } => {
+				let attribute = graph.node[node]
+					.attribute
+					.iter_mut()
+					.find(|a| a.name == name)
+					.expect("the weights are the base's");
+				attribute.floats = values.iter().map(|&v| v as f32).collect();
+			},
+		}
 	}
 	Ok(model.encode_to_vec())
 }
@@ -349,7 +423,7 @@ pub fn check_aggregate(
 		let same = |a: f64, b: f64| a == b || (a.is_nan() && b.is_nan());
 		if let Some(i) = (0..expected.len()).find(|&i| !same(expected[i], actual[i])) {
 			return Err(EvalError::AggregateMismatch(format!(
-				"initializer {name}[{i}] is {}, the aggregate is {}",
+				"{name}[{i}] is {}, the aggregate is {}",
 				actual[i], expected[i]
 			)));
 		}
@@ -399,7 +473,7 @@ mod tests {
 		let out = aggregate(&base, &[(&a, 1), (&b, 3)], AggregationRule::FedAvg).unwrap();
 		assert_eq!(
 			weights(&parse_model(&out).unwrap()).unwrap(),
-			vec![("w".into(), Precision::F32, vec![2.5, 7.0])]
+			vec![(Source::Initializer("w".into()), Precision::F32, vec![2.5, 7.0])]
 		);
 		check_aggregate(&base, &[(&a, 1), (&b, 3)], AggregationRule::FedAvg, &out).unwrap();
 	}
@@ -501,7 +575,10 @@ mod tests {
 		);
 		let out = aggregate(&base, &[(&a, 2), (&b, 1)], rule).unwrap();
 		let combined = weights(&parse_model(&out).unwrap()).unwrap();
-		assert_eq!(combined, vec![("w".into(), Precision::F64, vec![1.0 / 3.0])]);
+		assert_eq!(
+			combined,
+			vec![(Source::Initializer("w".into()), Precision::F64, vec![1.0 / 3.0])]
+		);
 		check_aggregate(&base, &[(&a, 2), (&b, 1)], rule, &out).unwrap();
 		// The same value rounded to f32 is not the double aggregate.
 		let rounded = typed(DataType::Double, &[(1.0f64 / 3.0) as f32 as f64]);
@@ -518,7 +595,10 @@ mod tests {
 		let out = aggregate(&base, &[(&a, 2), (&b, 1)], rule).unwrap();
 		let combined = weights(&parse_model(&out).unwrap()).unwrap();
 		// f16 has 11 significant bits: 1/3 is 0.333251953125.
-		assert_eq!(combined, vec![("w".into(), Precision::F16, vec![0.333251953125])]);
+		assert_eq!(
+			combined,
+			vec![(Source::Initializer("w".into()), Precision::F16, vec![0.333251953125])]
+		);
 		// Stored in int32_data, as exporters write float16, it is the same aggregate.
 		let typed_half = typed(DataType::Float16, &[0.333251953125]);
 		check_aggregate(&base, &[(&a, 2), (&b, 1)], rule, &typed_half).unwrap();

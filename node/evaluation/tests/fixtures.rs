@@ -406,6 +406,50 @@ mod rounds {
 	}
 
 	#[test]
+	fn scikit_learn_linear_models_are_aggregated_through_their_attributes() {
+		// A scaled logistic regression keeps its parameters in ONNX-ML attributes (Scaler offset and
+		// scale, LinearClassifier coefficients and intercepts): updates differ there only.
+		let json: serde_json::Value = serde_json::from_slice(&read("reference.json")).unwrap();
+		let parts: Vec<(Vec<u8>, u64)> = ["sk_round_update_a", "sk_round_update_b"]
+			.iter()
+			.map(|u| (read(&format!("{u}.onnx")), json["sk_round"]["samples"][u].as_u64().unwrap()))
+			.collect();
+		let base = read("sk_round_base.onnx");
+		for (update, _) in &parts {
+			check_same_graph(&base, update).unwrap();
+		}
+		let numpy = read("sk_round_fedavg.onnx");
+		check_aggregate(&base, &refs(&parts), AggregationRule::FedAvg, &numpy).unwrap();
+		// The engine's aggregate scores what onnxruntime scored numpy's.
+		let ours = aggregate(&base, &refs(&parts), AggregationRule::FedAvg).unwrap();
+		let iris = golden("iris_golden.safetensors");
+		let (expected, _) = reference("sk_round_fedavg", "accuracy");
+		assert_eq!(evaluate(&ours, &iris, Metric::Accuracy).unwrap().score, expected);
+		let (_, expected) = reference("sk_round_fedavg", "mean_cross_entropy");
+		let actual = evaluate(&ours, &iris, Metric::MeanCrossEntropy).unwrap().score;
+		assert_close(actual, expected, "scikit-learn FedAvg");
+		// One update is not the aggregate; an unweighted mean is not FedAvg by samples.
+		assert!(matches!(
+			check_aggregate(&base, &refs(&parts), AggregationRule::FedAvg, &parts[0].0),
+			Err(EvalError::AggregateMismatch(_))
+		));
+		let unweighted: Vec<(Vec<u8>, u64)> = parts.iter().map(|(b, _)| (b.clone(), 1)).collect();
+		assert!(matches!(
+			check_aggregate(&base, &refs(&unweighted), AggregationRule::FedAvg, &numpy),
+			Err(EvalError::AggregateMismatch(_))
+		));
+		// Another kind of model, or a classifier of other classes, is not the base's graph.
+		assert!(matches!(
+			check_same_graph(&base, &read("sk_mlp.onnx")),
+			Err(EvalError::ArchitectureMismatch(_))
+		));
+		assert!(matches!(
+			check_same_graph(&base, &read("sk_forest.onnx")),
+			Err(EvalError::ArchitectureMismatch(_))
+		));
+	}
+
+	#[test]
 	fn updates_must_keep_the_base_graph() {
 		let base = read("round_base.onnx");
 		check_same_graph(&base, &read("round_update_a.onnx")).unwrap();
