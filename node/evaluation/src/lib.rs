@@ -3,7 +3,7 @@
 //! Scores a model on a golden dataset, natively and deterministically, so that every validator that runs
 //! the same job gets the same integer:
 //!
-//! - the **model** is an ONNX file (opset ≤ 21) with one input `[batch, …features]` (a symbolic or fixed
+//! - the **model** is an ONNX file (opset ≤ 21) with inputs `[batch, …features]` (a symbolic or fixed
 //!   batch dimension) whose prediction is its first floating-point output: class scores `[batch, classes]`
 //!   (logits, or probabilities when a `Softmax` or `Sigmoid` computes the output), one score per sample
 //!   for a binary classifier (`[batch]` / `[batch, 1]`: a logit, or a `Sigmoid`'s probability of class
@@ -11,8 +11,9 @@
 //!   class labels with its first (`[batch]`, accuracy only); scikit-learn exports (ONNX-ML classifiers
 //!   and regressors, `Scaler`, a `ZipMap` of the probabilities) are read as onnxruntime reads them, and
 //!   only the nodes the prediction needs are run;
-//! - the **golden dataset** is a safetensors file with `inputs` (`[samples, …features]` of any integer,
-//!   boolean, f16, f32 or f64 type, fed to the model as the type its input declares: floats rounded,
+//! - the **golden dataset** is a safetensors file with input tensors (`[samples, …features]` of any
+//!   integer, boolean, f16, f32 or f64 type; each model input is fed the tensor of its name, a one-input
+//!   model the only tensor or `inputs`; fed as the type the model's input declares: floats rounded,
 //!   integers widened or made floats, and a value that type cannot hold a shape mismatch) and `labels`
 //!   (integer or boolean class indices `[samples]`, or f16/f32/f64 targets `[samples]` /
 //!   `[samples, k]`), all finite;
@@ -64,7 +65,7 @@ pub enum EvalError {
 	UnsupportedOperator(String),
 	/// The model does not accept the dataset's inputs, or its output does not fit the labels.
 	ShapeMismatch(String),
-	/// The golden dataset is not a valid safetensors file with `inputs` and `labels`.
+	/// The golden dataset is not a valid safetensors file of input tensors and `labels`.
 	BadDataset(String),
 	/// The metric does not apply (e.g. top-k with k larger than the number of classes).
 	BadMetric(String),
@@ -139,15 +140,75 @@ pub enum Labels {
 	Targets { values: Vec<f64>, width: usize },
 }
 
+/// One input tensor of a golden dataset: every sample's values for one input of the model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GoldenInput {
+	/// The tensor's name: the model input it is fed to (`inputs` by convention for one-input models).
+	pub name: String,
+	/// Shape of one sample (the tensor's shape without its first dimension).
+	pub sample_shape: Vec<usize>,
+	/// The element type, as the file stores it.
+	pub input_type: DatumType,
+	/// All samples' values, row-major, little-endian values of `input_type`.
+	pub values: Vec<u8>,
+}
+
+impl GoldenInput {
+	/// Checks and assembles an input tensor: `values` holds the little-endian values of `input_type` (one
+	/// of the types [`GoldenSet::from_safetensors`] reads) in `shape` (`[samples, …sample]`), finite.
+	pub fn new(
+		name: &str,
+		shape: &[usize],
+		input_type: DatumType,
+		values: Vec<u8>,
+	) -> Result<Self, EvalError> {
+		let bad = |e: String| EvalError::BadDataset(format!("`{name}`: {e}"));
+		if !NUMERIC.contains(&input_type) {
+			return Err(bad(format!("{input_type:?} values are not read")));
+		}
+		let (&samples, sample_shape) =
+			shape.split_first().ok_or_else(|| bad("no sample dimension".into()))?;
+		if samples == 0 || sample_shape.is_empty() || sample_shape.contains(&0) {
+			return Err(bad(format!("an empty shape {shape:?}")));
+		}
+		let expected = shape
+			.iter()
+			.try_fold(input_type.size_of(), |n, &d| n.checked_mul(d))
+			.ok_or_else(|| bad(format!("shape {shape:?} overflows")))?;
+		if values.len() != expected {
+			return Err(bad(format!(
+				"{} bytes, its shape {shape:?} of {input_type:?} {expected}",
+				values.len()
+			)));
+		}
+		// NaN or infinity in the golden set would be scored as the model's fault (a non-finite output):
+		// the dataset is refused instead.
+		if let Some(at) = first_invalid(input_type, &values) {
+			return Err(bad(format!("NaN, infinity or a non-boolean (value {at})")));
+		}
+		Ok(Self { name: name.into(), sample_shape: sample_shape.to_vec(), input_type, values })
+	}
+
+	fn sample_len(&self) -> usize {
+		self.sample_shape.iter().product()
+	}
+
+	/// Bytes of one sample, as stored.
+	fn sample_bytes(&self) -> usize {
+		self.sample_len() * self.input_type.size_of()
+	}
+
+	/// Number of samples.
+	pub fn samples(&self) -> usize {
+		self.values.len() / self.sample_bytes().max(1)
+	}
+}
+
 /// A parsed golden dataset.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GoldenSet {
-	/// Shape of one sample (the `inputs` shape without its first dimension).
-	pub sample_shape: Vec<usize>,
-	/// The element type of `inputs`, as the file stores it.
-	pub input_type: DatumType,
-	/// All samples' inputs, row-major, little-endian values of `input_type`.
-	pub inputs: Vec<u8>,
+	/// The input tensors (every tensor of the file but `labels`), by name.
+	pub inputs: Vec<GoldenInput>,
 	pub labels: Labels,
 }
 
@@ -248,34 +309,16 @@ fn first_invalid(dt: DatumType, bytes: &[u8]) -> Option<usize> {
 }
 
 impl GoldenSet {
-	/// Checks and assembles a golden set: `inputs` holds the little-endian values of `input_type` (one of
-	/// the types [`GoldenSet::from_safetensors`] reads) in `shape` (`[samples, …sample]`), finite, with one
-	/// label per sample.
-	pub fn new(
-		shape: &[usize],
-		input_type: DatumType,
-		inputs: Vec<u8>,
-		labels: Labels,
-	) -> Result<Self, EvalError> {
+	/// Checks and assembles a golden set: at least one input tensor, distinct names, as many samples in
+	/// each as there are labels, and finite targets.
+	pub fn new(mut inputs: Vec<GoldenInput>, labels: Labels) -> Result<Self, EvalError> {
 		let bad = |e: String| EvalError::BadDataset(e);
-		if !NUMERIC.contains(&input_type) {
-			return Err(bad(format!("`inputs` of {input_type:?} are not read")));
+		if inputs.is_empty() {
+			return Err(bad("no input tensor besides `labels`".into()));
 		}
-		let (&samples, sample_shape) = shape
-			.split_first()
-			.ok_or_else(|| bad("`inputs` must have a sample dimension".into()))?;
-		if samples == 0 || sample_shape.is_empty() || sample_shape.contains(&0) {
-			return Err(bad(format!("`inputs` has an empty shape {shape:?}")));
-		}
-		let expected = shape
-			.iter()
-			.try_fold(input_type.size_of(), |n, &d| n.checked_mul(d))
-			.ok_or_else(|| bad(format!("`inputs` shape {shape:?} overflows")))?;
-		if inputs.len() != expected {
-			return Err(bad(format!(
-				"`inputs` holds {} bytes, its shape {shape:?} of {input_type:?} {expected}",
-				inputs.len()
-			)));
+		inputs.sort_by(|a, b| a.name.cmp(&b.name));
+		if inputs.windows(2).any(|w| w[0].name == w[1].name) {
+			return Err(bad("two input tensors of one name".into()));
 		}
 		let labelled = match &labels {
 			Labels::Classes(classes) => classes.len(),
@@ -284,20 +327,20 @@ impl GoldenSet {
 			},
 			Labels::Targets { .. } => return Err(bad("targets of an empty width".into())),
 		};
-		if labelled != samples {
-			return Err(bad(format!("{labelled} labels for {samples} samples")));
+		if let Some(input) = inputs.iter().find(|i| i.samples() != labelled) {
+			return Err(bad(format!(
+				"{labelled} labels for the {} samples of `{}`",
+				input.samples(),
+				input.name
+			)));
 		}
-		// NaN or infinity in the golden set would be scored as the model's fault (a non-finite output)
-		// or as a perfect score (a NaN loss): the dataset is refused instead.
-		if let Some(at) = first_invalid(input_type, &inputs) {
-			return Err(bad(format!("`inputs` holds NaN, infinity or a non-boolean (value {at})")));
-		}
+		// An infinite target would make every model's loss infinite, a NaN one every loss NaN.
 		if let Labels::Targets { values, .. } = &labels {
 			if let Some(at) = values.iter().position(|v| !v.is_finite()) {
 				return Err(bad(format!("`labels` holds NaN or infinity (value {at})")));
 			}
 		}
-		Ok(Self { sample_shape: sample_shape.to_vec(), input_type, inputs, labels })
+		Ok(Self { inputs, labels })
 	}
 
 	/// Number of samples.
@@ -308,8 +351,14 @@ impl GoldenSet {
 		}
 	}
 
-	fn sample_len(&self) -> usize {
-		self.sample_shape.iter().product()
+	/// The tensor fed to the model input `name`, of a model of `model_inputs` inputs: the tensor of that
+	/// name; for a one-input model without one, the only tensor, or else the one named `inputs`.
+	pub fn input_for(&self, name: &str, model_inputs: usize) -> Option<&GoldenInput> {
+		self.inputs.iter().find(|i| i.name == name).or_else(|| match self.inputs.as_slice() {
+			_ if model_inputs != 1 => None,
+			[only] => Some(only),
+			all => all.iter().find(|i| i.name == "inputs"),
+		})
 	}
 
 	/// Parses a safetensors golden dataset (see the crate docs for the layout).
@@ -317,20 +366,24 @@ impl GoldenSet {
 		let bad = |e: String| EvalError::BadDataset(e);
 		let file =
 			SafeTensors::deserialize(bytes).map_err(|e| bad(format!("not safetensors: {e}")))?;
-		let inputs = file.tensor("inputs").map_err(|_| bad("no `inputs` tensor".into()))?;
 		let labels = file.tensor("labels").map_err(|_| bad("no `labels` tensor".into()))?;
-		let input_type = datum_type(inputs.dtype()).ok_or_else(|| {
-			bad(format!(
-				"`inputs` of {:?} are not read (booleans, integers, f16, f32, f64 are)",
-				inputs.dtype()
-			))
-		})?;
+		let inputs = file
+			.tensors()
+			.into_iter()
+			.filter(|(name, _)| name != "labels")
+			.map(|(name, tensor)| {
+				let input_type = datum_type(tensor.dtype()).ok_or_else(|| {
+					bad(format!(
+						"`{name}` of {:?} is not read (booleans, integers, f16, f32, f64 are)",
+						tensor.dtype()
+					))
+				})?;
+				GoldenInput::new(&name, tensor.shape(), input_type, tensor.data().to_vec())
+			})
+			.collect::<Result<Vec<_>, _>>()?;
 		let label_shape = labels.shape();
-		let samples = inputs.shape().first().copied().unwrap_or(0);
-		if label_shape.first() != Some(&samples) || label_shape.len() > 2 {
-			return Err(bad(format!(
-				"`labels` shape {label_shape:?} does not match {samples} samples"
-			)));
+		if label_shape.is_empty() || label_shape.len() > 2 {
+			return Err(bad(format!("`labels` shape {label_shape:?}: one row per sample")));
 		}
 		let label_type = datum_type(labels.dtype()).ok_or_else(|| {
 			bad(format!(
@@ -362,7 +415,7 @@ impl GoldenSet {
 			let wide = tensor.cast_to::<i64>().map_err(|e| bad(format!("`labels`: {e:#}")))?;
 			Labels::Classes(elements::<i64>(&wide)?)
 		};
-		Self::new(inputs.shape(), input_type, inputs.data().to_vec(), labels)
+		Self::new(inputs, labels)
 	}
 }
 
@@ -773,13 +826,12 @@ pub const MAX_BATCH: usize = 1024;
 /// memory (e.g. 6 samples of 3×224×224, 1,024 of 784 features).
 pub const MAX_BATCH_INPUT_BYTES: usize = 4 << 20;
 
-/// The batch fed to a model whose batch dimension is free and whose input is of type `fed`: at most
-/// [`MAX_BATCH`] samples and [`MAX_BATCH_INPUT_BYTES`] of inputs (counted in the larger of `fed` and the
-/// golden set's element type), at least one sample.
-pub fn batch_size(golden: &GoldenSet, fed: DatumType) -> usize {
-	let element = fed.size_of().max(golden.input_type.size_of());
-	let per_batch = (MAX_BATCH_INPUT_BYTES / (golden.sample_len() * element).max(1)).max(1);
-	golden.samples().min(MAX_BATCH).min(per_batch).max(1)
+/// The batch fed to a model whose batch dimension is free: at most [`MAX_BATCH`] samples and
+/// [`MAX_BATCH_INPUT_BYTES`] of inputs, at least one sample. `sample_bytes` is one sample of every
+/// input, each counted in the larger of its golden and its fed element type.
+pub fn batch_size(samples: usize, sample_bytes: usize) -> usize {
+	let per_batch = (MAX_BATCH_INPUT_BYTES / sample_bytes.max(1)).max(1);
+	samples.min(MAX_BATCH).min(per_batch).max(1)
 }
 
 /// Loads the model and runs it on every sample, in batches the model accepts.
@@ -793,17 +845,43 @@ fn predict(model_bytes: &[u8], golden: &GoldenSet) -> Result<Outputs, EvalError>
 	{
 		return Err(EvalError::UnsupportedOperator(op.to_string()));
 	}
-	if model.inputs.len() != 1 {
-		return Err(EvalError::ShapeMismatch(format!(
-			"the model takes {} inputs; golden datasets feed one",
-			model.inputs.len()
-		)));
+	if model.inputs.is_empty() {
+		return Err(EvalError::ShapeMismatch("the model takes no input".into()));
+	}
+
+	// Each model input is fed the golden tensor of its name (see `GoldenSet::input_for`), as the
+	// element type the model declares (as the tensor's own type when it declares none).
+	let mut fed = Vec::with_capacity(model.inputs.len());
+	for (index, outlet) in model.inputs.clone().into_iter().enumerate() {
+		let name = model.node(outlet.node).name.clone();
+		let input = golden.input_for(&name, model.inputs.len()).ok_or_else(|| {
+			let names: Vec<&str> = golden.inputs.iter().map(|i| i.name.as_str()).collect();
+			EvalError::ShapeMismatch(format!(
+				"the model's input `{name}` is none of the golden set's tensors {names:?}"
+			))
+		})?;
+		let dt = model
+			.input_fact(index)
+			.ok()
+			.and_then(|fact| fact.datum_type.concretize())
+			.unwrap_or(input.input_type);
+		if !NUMERIC.contains(&dt) {
+			return Err(EvalError::ShapeMismatch(format!("input `{name}` takes {dt:?}")));
+		}
+		if input.input_type.is_float() && !dt.is_float() {
+			return Err(EvalError::ShapeMismatch(format!(
+				"input `{name}` takes {dt:?}; the golden set's are {:?}",
+				input.input_type
+			)));
+		}
+		fed.push((input, dt));
 	}
 
 	let samples = golden.samples();
 	// A fixed batch dimension is honoured (e.g. a model exported for batch 1); otherwise batches of up to
 	// `MAX_BATCH` samples and `MAX_BATCH_INPUT_BYTES`, so memory stays bounded however large the golden set
-	// and its samples are. The batch depends only on the golden set, so every validator uses the same.
+	// and its samples are. The batch depends only on the model and the golden set, so every validator
+	// uses the same.
 	let fixed_batch = model
 		.input_fact(0)
 		.ok()
@@ -811,42 +889,40 @@ fn predict(model_bytes: &[u8], golden: &GoldenSet) -> Result<Outputs, EvalError>
 		.and_then(|d| d.to_i64().ok())
 		.filter(|&b| b > 0)
 		.map(|b| b as usize);
-	// The golden inputs are fed as the type the model declares (as their own type when it declares none).
-	let fed = model
-		.input_fact(0)
-		.ok()
-		.and_then(|fact| fact.datum_type.concretize())
-		.unwrap_or(golden.input_type);
-	if !NUMERIC.contains(&fed) {
-		return Err(EvalError::ShapeMismatch(format!("the model takes {fed:?} inputs")));
+	let sample_bytes = fed
+		.iter()
+		.map(|(input, dt)| input.sample_len() * input.input_type.size_of().max(dt.size_of()))
+		.sum();
+	let batch = fixed_batch.unwrap_or_else(|| batch_size(samples, sample_bytes));
+	let shapes: Vec<Vec<usize>> = fed
+		.iter()
+		.map(|(input, _)| {
+			core::iter::once(batch).chain(input.sample_shape.iter().copied()).collect()
+		})
+		.collect();
+	for (index, ((_, dt), shape)) in fed.iter().zip(&shapes).enumerate() {
+		model
+			.set_input_fact(index, TypedFact::dt_shape(*dt, &**shape).into())
+			.map_err(|e| EvalError::ShapeMismatch(format!("{e:#}")))?;
 	}
-	if golden.input_type.is_float() && !fed.is_float() {
-		return Err(EvalError::ShapeMismatch(format!(
-			"the model takes {fed:?} inputs; the golden set's are {:?}",
-			golden.input_type
-		)));
-	}
-	let batch = fixed_batch.unwrap_or_else(|| batch_size(golden, fed));
-	let mut input_shape = vec![batch];
-	input_shape.extend(&golden.sample_shape);
-	model
-		.set_input_fact(0, TypedFact::dt_shape(fed, &*input_shape).into())
-		.map_err(|e| EvalError::ShapeMismatch(format!("{e:#}")))?;
 	let model = model.into_optimized().map_err(|e| classify(format!("{e:#}")))?;
 	let plan = model.into_runnable().map_err(|e| classify(format!("{e:#}")))?;
 
-	let sample_bytes = golden.sample_len() * golden.input_type.size_of();
 	let mut values = Vec::new();
 	let mut width = None;
 	for start in (0..samples).step_by(batch) {
 		let rows = batch.min(samples - start);
-		// The last batch of a fixed-batch model is padded with zeros; the padding's outputs are dropped.
-		let mut data = golden.inputs[start * sample_bytes..(start + rows) * sample_bytes].to_vec();
-		data.resize(batch * sample_bytes, 0);
-		let input = feed(golden.input_type, fed, &input_shape, &data)?;
-		let mut result = plan
-			.run(tvec![input.into()])
-			.map_err(|e| EvalError::ShapeMismatch(format!("{e:#}")))?;
+		let mut inputs = TVec::new();
+		for ((input, dt), shape) in fed.iter().zip(&shapes) {
+			// The last batch of a fixed-batch model is padded with zeros; the padding's outputs are
+			// dropped.
+			let size = input.sample_bytes();
+			let mut data = input.values[start * size..(start + rows) * size].to_vec();
+			data.resize(batch * size, 0);
+			inputs.push(feed(input.input_type, *dt, shape, &data)?.into());
+		}
+		let mut result =
+			plan.run(inputs).map_err(|e| EvalError::ShapeMismatch(format!("{e:#}")))?;
 		if result.len() != 1 {
 			return Err(EvalError::MalformedModel(format!(
 				"the prediction graph gave {} outputs",

@@ -2,7 +2,8 @@
 //! `scripts/setup.sh` runs), cross-checked against the scores onnxruntime computes on the same inputs.
 
 use modelchain_evaluation::{
-	evaluate, sha256, verify_artifact, EvalError, Evaluation, GoldenSet, Labels, Metric, PPB,
+	evaluate, sha256, verify_artifact, EvalError, Evaluation, GoldenInput, GoldenSet, Labels,
+	Metric, PPB,
 };
 use std::path::PathBuf;
 
@@ -260,12 +261,12 @@ fn a_golden_set_larger_than_one_batch_is_evaluated_in_chunks_with_the_same_resul
 	let digits = golden("digits_golden.safetensors");
 	let copies = modelchain_evaluation::MAX_BATCH / digits.samples() + 2;
 	let Labels::Classes(labels) = &digits.labels else { panic!("class labels") };
-	let big = GoldenSet {
-		sample_shape: digits.sample_shape.clone(),
-		input_type: digits.input_type,
-		inputs: digits.inputs.repeat(copies),
-		labels: Labels::Classes(labels.repeat(copies)),
-	};
+	let inputs = digits
+		.inputs
+		.iter()
+		.map(|input| GoldenInput { values: input.values.repeat(copies), ..input.clone() })
+		.collect();
+	let big = GoldenSet::new(inputs, Labels::Classes(labels.repeat(copies))).unwrap();
 	assert!(big.samples() > modelchain_evaluation::MAX_BATCH);
 	assert_ne!(big.samples() % modelchain_evaluation::MAX_BATCH, 0);
 	let model = read("digits_mlp.onnx");
@@ -472,26 +473,15 @@ mod rounds {
 
 #[test]
 fn large_samples_go_in_smaller_batches() {
-	use modelchain_evaluation::{batch_size, DatumType, Labels, MAX_BATCH};
-	let set = |sample_shape: Vec<usize>, samples: usize, input_type: DatumType| GoldenSet {
-		inputs: vec![0; sample_shape.iter().product::<usize>() * samples * input_type.size_of()],
-		input_type,
-		sample_shape,
-		labels: Labels::Classes(vec![0; samples]),
-	};
-	let f32 = DatumType::F32;
-	// Tabular samples: as many as `MAX_BATCH`, or the whole set.
-	assert_eq!(batch_size(&set(vec![64], 5_000, f32), f32), MAX_BATCH);
-	assert_eq!(batch_size(&set(vec![64], 540, f32), f32), 540);
+	use modelchain_evaluation::{batch_size, MAX_BATCH};
+	// Tabular samples of 64 f32: as many as `MAX_BATCH`, or the whole set.
+	assert_eq!(batch_size(5_000, 64 * 4), MAX_BATCH);
+	assert_eq!(batch_size(540, 64 * 4), 540);
 	// 3×224×224 images (602,112 bytes each as f32): 6 fit in 4 MiB. A sample larger than that goes alone.
-	assert_eq!(batch_size(&set(vec![3, 224, 224], 10, f32), f32), 6);
-	assert_eq!(batch_size(&set(vec![3, 1024, 1024], 2, f32), f32), 1);
-	// The same images as u8 pixels: 27 per batch to a model taking u8, 6 to one taking f32 (the bytes it
-	// is fed), 3 to one taking f64.
-	let pixels = set(vec![3, 224, 224], 100, DatumType::U8);
-	assert_eq!(batch_size(&pixels, DatumType::U8), 27);
-	assert_eq!(batch_size(&pixels, f32), 6);
-	assert_eq!(batch_size(&pixels, DatumType::F64), 3);
+	assert_eq!(batch_size(10, 3 * 224 * 224 * 4), 6);
+	assert_eq!(batch_size(2, 3 * 1024 * 1024 * 4), 1);
+	// The same images as u8 pixels fed as u8: 27 per batch (fed as f32 they count as f32).
+	assert_eq!(batch_size(100, 3 * 224 * 224), 27);
 }
 
 #[test]
@@ -536,11 +526,13 @@ mod element_types {
 	/// The golden set `name` with its inputs re-encoded as `input_type` (each value as given by `map`).
 	fn recoded(name: &str, input_type: DatumType, map: impl Fn(&[u8]) -> Vec<u8>) -> GoldenSet {
 		let original = golden(name);
+		let input = &original.inputs[0];
 		let mut shape = vec![original.samples()];
-		shape.extend(&original.sample_shape);
-		let size = original.input_type.size_of();
-		let inputs = original.inputs.chunks_exact(size).flat_map(map).collect();
-		GoldenSet::new(&shape, input_type, inputs, original.labels).expect("a valid golden set")
+		shape.extend(&input.sample_shape);
+		let size = input.input_type.size_of();
+		let values = input.values.chunks_exact(size).flat_map(map).collect();
+		let input = GoldenInput::new(&input.name, &shape, input_type, values).unwrap();
+		GoldenSet::new(vec![input], original.labels).expect("a valid golden set")
 	}
 
 	fn all_metrics(model: &str, dataset: &GoldenSet) -> Vec<Result<Evaluation, EvalError>> {
@@ -570,7 +562,7 @@ mod element_types {
 	#[test]
 	fn a_model_taking_uint8_pixels_equals_onnxruntime() {
 		let pixels = golden("digits_golden_u8.safetensors");
-		assert_eq!(pixels.input_type, DatumType::U8);
+		assert_eq!(pixels.inputs[0].input_type, DatumType::U8);
 		classification_equals_onnxruntime("digits_mlp_u8", &pixels);
 		// It scales its pixels inside the graph: the same scores as the f32 model on the f32 digits.
 		assert_eq!(
@@ -593,7 +585,7 @@ mod element_types {
 			all_metrics("digits_mlp_u8.onnx", &pixels)
 		);
 		let mut beyond = wide.clone();
-		beyond.inputs[2 * 64 + 10..2 * 64 + 12].copy_from_slice(&300u16.to_le_bytes());
+		beyond.inputs[0].values[2 * 64 + 10..2 * 64 + 12].copy_from_slice(&300u16.to_le_bytes());
 		let result = evaluate(&read("digits_mlp_u8.onnx"), &beyond, Metric::Accuracy);
 		assert!(matches!(result, Err(EvalError::ShapeMismatch(_))), "{result:?}");
 		// Floats are never truncated into integers.
@@ -604,7 +596,7 @@ mod element_types {
 	#[test]
 	fn float64_models_and_datasets_match_onnxruntime() {
 		let f64_set = golden("diabetes_golden_f64.safetensors");
-		assert_eq!(f64_set.input_type, DatumType::F64);
+		assert_eq!(f64_set.inputs[0].input_type, DatumType::F64);
 		let (_, expected) = reference("diabetes_linear_f64", "mean_squared_error");
 		let actual =
 			evaluate(&read("diabetes_linear_f64.onnx"), &f64_set, Metric::MeanSquaredError);
@@ -694,5 +686,87 @@ mod scikit_learn_exports {
 		let actual =
 			score("sk_linear_scaled.onnx", "diabetes_golden.safetensors", Metric::MeanSquaredError);
 		assert_close(actual.unwrap(), expected, "scaled linear regression");
+	}
+}
+
+mod several_inputs {
+	//! Models of several inputs, fed by the golden tensors named as their inputs.
+	use super::*;
+
+	#[test]
+	fn each_input_is_fed_the_tensor_of_its_name() {
+		// `left` and `right` halves of the digits, concatenated inside the model: the digits MLP's scores.
+		let halves = golden("digits_golden_halves.safetensors");
+		let names: Vec<&str> = halves.inputs.iter().map(|i| i.name.as_str()).collect();
+		assert_eq!(names, ["left", "right"]);
+		let model = read("digits_mlp_halves.onnx");
+		let (expected, _) = reference("digits_mlp_halves", "accuracy");
+		assert_eq!(score_of(&model, &halves), Ok(expected));
+		assert!(expected > 950_000_000, "the halves model is the digits classifier");
+		let (top3, _) = reference("digits_mlp_halves", "top3_accuracy");
+		let actual = evaluate(&model, &halves, Metric::TopKAccuracy(3)).map(|e| e.score);
+		assert_eq!(actual, Ok(top3));
+		let (_, loss) = reference("digits_mlp_halves", "mean_cross_entropy");
+		let actual = evaluate(&model, &halves, Metric::MeanCrossEntropy).unwrap().score;
+		assert_close(actual, loss, "two-input model");
+		// Swapped halves are other inputs: another (worse) score.
+		let mut swapped = halves.clone();
+		swapped.inputs[0].name = "right".into();
+		swapped.inputs[1].name = "left".into();
+		let score = evaluate(&model, &swapped, Metric::Accuracy).unwrap().score;
+		assert!(score < expected, "{score}");
+		// A golden set without a tensor of an input's name does not fit the model.
+		let result = score_of(&model, &golden("digits_golden.safetensors"));
+		assert!(matches!(result, Err(EvalError::ShapeMismatch(_))), "{result:?}");
+	}
+
+	fn score_of(model: &[u8], dataset: &GoldenSet) -> Result<u64, EvalError> {
+		evaluate(model, dataset, Metric::Accuracy).map(|e| e.score)
+	}
+
+	#[test]
+	fn a_one_input_model_takes_the_tensor_of_its_name_or_else_inputs() {
+		let digits = golden("digits_golden.safetensors");
+		let model = read("digits_mlp.onnx");
+		let expected = score_of(&model, &digits);
+		assert!(expected.is_ok());
+		let inputs = digits.inputs[0].clone();
+		let noise = GoldenInput { name: "noise".into(), ..inputs.clone() };
+		let mut shuffled = inputs.clone();
+		shuffled.values.rotate_left(64 * 4);
+		// `inputs` among other tensors.
+		let set =
+			GoldenSet::new(vec![noise.clone(), inputs.clone()], digits.labels.clone()).unwrap();
+		assert_eq!(score_of(&model, &set), expected);
+		// The model's input is named `input`: a tensor of that name comes first.
+		let named = GoldenInput { name: "input".into(), ..inputs.clone() };
+		let other = GoldenInput { name: "inputs".into(), ..shuffled };
+		let set = GoldenSet::new(vec![other, named], digits.labels.clone()).unwrap();
+		assert_eq!(score_of(&model, &set), expected);
+		// Two tensors, neither named for the model: it does not fit.
+		let two = GoldenSet::new(
+			vec![noise.clone(), GoldenInput { name: "more".into(), ..noise }],
+			digits.labels.clone(),
+		)
+		.unwrap();
+		let result = score_of(&model, &two);
+		assert!(matches!(result, Err(EvalError::ShapeMismatch(_))), "{result:?}");
+	}
+
+	#[test]
+	fn input_tensors_must_agree_with_the_labels() {
+		let halves = golden("digits_golden_halves.safetensors");
+		let mut short = halves.inputs.clone();
+		let one_sample_fewer = short[1].values.len() - 32 * 4;
+		short[1].values.truncate(one_sample_fewer);
+		let result = GoldenSet::new(short, halves.labels.clone());
+		assert!(matches!(result, Err(EvalError::BadDataset(_))), "{result:?}");
+		let result = GoldenSet::new(
+			vec![halves.inputs[0].clone(), halves.inputs[0].clone()],
+			halves.labels.clone(),
+		);
+		assert!(matches!(result, Err(EvalError::BadDataset(_))), "{result:?}");
+		let result = GoldenSet::new(vec![], halves.labels);
+		assert!(matches!(result, Err(EvalError::BadDataset(_))), "{result:?}");
 	}
 }
