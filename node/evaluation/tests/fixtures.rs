@@ -770,3 +770,23 @@ mod several_inputs {
 		assert!(matches!(result, Err(EvalError::BadDataset(_))), "{result:?}");
 	}
 }
+
+#[test]
+fn operators_of_current_networks_equal_onnxruntime() {
+	// One graph per operator family (opsets 17 to 21): the targets are onnxruntime's outputs, so the
+	// mean squared error is 0 in parts per billion when the engine computes what onnxruntime does.
+	let json: serde_json::Value = serde_json::from_slice(&read("reference.json")).unwrap();
+	let names: Vec<&str> =
+		json["operators"].as_array().unwrap().iter().map(|n| n.as_str().unwrap()).collect();
+	assert!(names.len() >= 20, "{names:?}");
+	let failures: Vec<String> = names
+		.iter()
+		.filter_map(|name| {
+			let model = format!("op_{name}.onnx");
+			let golden = format!("op_{name}_golden.safetensors");
+			let result = score(&model, &golden, Metric::MeanSquaredError);
+			(result != Ok(0)).then(|| format!("{name}: {result:?}"))
+		})
+		.collect();
+	assert!(failures.is_empty(), "{failures:#?}");
+}
