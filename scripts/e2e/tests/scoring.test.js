@@ -5,6 +5,7 @@
 // revealed, and the chain has concluded: the first is `Validated` with exactly the score onnxruntime
 // computes, the second `Rejected` for a digest mismatch. A third version is a 3 KB model whose analysis
 // asks for a 10 GB tensor: the node's evaluation sandbox reports it too costly, and the node lives on.
+// Two scikit-learn exports (ONNX-ML operators, ZipMap outputs) are validated with onnxruntime's scores.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
@@ -120,6 +121,58 @@ describe('validator scoring', () => {
     const participation = (await api.query.scoring.participations(honest.job, alice.address)).unwrap();
     assert.ok(participation.assessment.unwrap().isScored);
     assert.equal(participation.assessment.unwrap().asScored.deviation.toNumber(), 0);
+  });
+
+  test('scikit-learn exports are scored as onnxruntime scores them', async () => {
+    // skl2onnx's default exports: a scaled logistic regression (Scaler, LinearClassifier, Normalizer,
+    // ZipMap) and a random forest (TreeEnsembleClassifier, ZipMap), versions of one model on iris.
+    const golden = artifactOf(
+      'iris_golden.safetensors', server.url('/files/iris_golden.safetensors'), 'Safetensors',
+    );
+    const datasetEvents = (await sendAndInclude(
+      api, api.tx.modelRegistry.registerDataset(golden, 60, 'BSD-3-Clause', null), alice,
+    )).events;
+    const goldenId = eventData(datasetEvents, 'modelRegistry', 'DatasetRegistered').dataset.toNumber();
+    const modelEvents = (await sendAndInclude(api, api.tx.modelRegistry.registerModel(
+      'iris-sklearn', 'Classification', 'BSD-3-Clause', 'https://models.example.org/iris/card.md',
+      ['tabular'], { AtLeast: 900_000_000 },
+    ), alice)).events;
+    const modelId = eventData(modelEvents, 'modelRegistry', 'ModelRegistered').model.toNumber();
+    await sendAndInclude(
+      api, api.tx.modelRegistry.setEvaluationPlan(modelId, { golden: goldenId, metric: 'Accuracy' }), alice,
+    );
+    const versions = {};
+    for (const name of ['sk_logreg_scaled', 'sk_forest']) {
+      const artifact = artifactOf(`${name}.onnx`, server.url(`/files/${name}.onnx`), 'Onnx');
+      const { events } = await sendAndInclude(api, api.tx.modelRegistry.publishVersion(
+        modelId, artifact, 'Initial', [], null, [], [],
+      ), alice);
+      versions[name] = eventData(events, 'modelRegistry', 'EvaluationRequested').version.toNumber();
+    }
+
+    const start = (await api.rpc.chain.getHeader()).number.toNumber();
+    const statuses = {};
+    await new Promise((resolve, reject) => {
+      let unsub = null;
+      const check = async (header) => {
+        for (const [name, version] of Object.entries(versions)) {
+          statuses[name] = (await api.query.modelRegistry.versions(version)).unwrap().status;
+        }
+        if (Object.values(statuses).every((status) => !status.isCandidate)) {
+          if (unsub) unsub();
+          resolve();
+        } else if (header.number.toNumber() > start + 30) {
+          if (unsub) unsub();
+          reject(new Error(`still candidates 30 blocks later:\n${node.logs().slice(-4000)}`));
+        }
+      };
+      api.rpc.chain.subscribeNewHeads((header) => { check(header).catch(reject); })
+        .then((u) => { unsub = u; });
+    });
+    for (const [name, status] of Object.entries(statuses)) {
+      assert.ok(status.isValidated, `${name}: ${status.toString()}`);
+      assert.equal(status.asValidated.score.toBigInt(), BigInt(reference()[name].accuracy.ppb), name);
+    }
   });
 
   test('commits from an account that is not a scorer never reach a block', async () => {
