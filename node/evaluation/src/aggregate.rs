@@ -566,46 +566,29 @@ mod tests {
 
 	#[test]
 	fn double_and_half_weights_are_combined_and_rounded_to_their_own_type() {
-		// 1/3 is kept to f64's precision in a double initializer, rounded to f16's in a half one.
+		// FedAvg of 0 (weight 2) and 1 (weight 1) is 1/3: kept to f64's precision in a double initializer,
+		// rounded to f16's 11 significant bits in a half one.
 		let rule = AggregationRule::FedAvg;
-		let (base, a, b) = (
-			typed(DataType::Double, &[0.0]),
-			typed(DataType::Double, &[0.0]),
-			typed(DataType::Double, &[1.0]),
-		);
-		let out = aggregate(&base, &[(&a, 2), (&b, 1)], rule).unwrap();
-		let combined = weights(&parse_model(&out).unwrap()).unwrap();
-		assert_eq!(
-			combined,
-			vec![(Source::Initializer("w".into()), Precision::F64, vec![1.0 / 3.0])]
-		);
-		check_aggregate(&base, &[(&a, 2), (&b, 1)], rule, &out).unwrap();
-		// The same value rounded to f32 is not the double aggregate.
-		let rounded = typed(DataType::Double, &[(1.0f64 / 3.0) as f32 as f64]);
-		assert!(matches!(
-			check_aggregate(&base, &[(&a, 2), (&b, 1)], rule, &rounded),
-			Err(EvalError::AggregateMismatch(_))
-		));
-
-		let (base, a, b) = (
-			typed(DataType::Float16, &[0.0]),
-			typed(DataType::Float16, &[0.0]),
-			typed(DataType::Float16, &[1.0]),
-		);
-		let out = aggregate(&base, &[(&a, 2), (&b, 1)], rule).unwrap();
-		let combined = weights(&parse_model(&out).unwrap()).unwrap();
-		// f16 has 11 significant bits: 1/3 is 0.333251953125.
-		assert_eq!(
-			combined,
-			vec![(Source::Initializer("w".into()), Precision::F16, vec![0.333251953125])]
-		);
-		// Stored in int32_data, as exporters write float16, it is the same aggregate.
-		let typed_half = typed(DataType::Float16, &[0.333251953125]);
-		check_aggregate(&base, &[(&a, 2), (&b, 1)], rule, &typed_half).unwrap();
-		// Half weights are other values than float ones: an update may not change their type.
-		assert!(matches!(
-			check_same_graph(&base, &typed(DataType::Float, &[0.0])),
-			Err(EvalError::ArchitectureMismatch(_))
-		));
+		// `near` is the nearest value of the type that is not it: 1/3 rounded to f32 for a double, the
+		// next half.
+		for (data_type, precision, third, near) in [
+			(DataType::Double, Precision::F64, 1.0 / 3.0, (1.0f64 / 3.0) as f32 as f64),
+			(DataType::Float16, Precision::F16, 0.333251953125, 0.33349609375),
+		] {
+			let (base, a, b) =
+				(typed(data_type, &[0.0]), typed(data_type, &[0.0]), typed(data_type, &[1.0]));
+			let parts = [(a.as_slice(), 2), (b.as_slice(), 1)];
+			let out = aggregate(&base, &parts, rule).unwrap();
+			let combined = weights(&parse_model(&out).unwrap()).unwrap();
+			assert_eq!(combined, vec![(Source::Initializer("w".into()), precision, vec![third])]);
+			// Written in the typed field (double_data, or float16 bits in int32_data, as exporters
+			// write them), it is the same aggregate; the value nearest it is another.
+			check_aggregate(&base, &parts, rule, &typed(data_type, &[third])).unwrap();
+			let result = check_aggregate(&base, &parts, rule, &typed(data_type, &[near]));
+			assert!(matches!(result, Err(EvalError::AggregateMismatch(_))), "{result:?}");
+			// An update may not change a weight's type.
+			let result = check_same_graph(&base, &typed(DataType::Float, &[0.0]));
+			assert!(matches!(result, Err(EvalError::ArchitectureMismatch(_))), "{result:?}");
+		}
 	}
 }

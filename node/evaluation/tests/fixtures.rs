@@ -301,17 +301,47 @@ mod rounds {
 		parts.iter().map(|(b, w)| (b.as_slice(), *w)).collect()
 	}
 
+	/// Whether the fixture `update` is refused as not being `base`'s graph.
+	fn other_graph(base: &[u8], update: &str) -> bool {
+		matches!(check_same_graph(base, &read(update)), Err(EvalError::ArchitectureMismatch(_)))
+	}
+
+	/// Whether `candidate` is refused as not being `rule` applied to `parts`.
+	fn mismatch(
+		base: &[u8],
+		parts: &[(Vec<u8>, u64)],
+		rule: AggregationRule,
+		candidate: &[u8],
+	) -> bool {
+		matches!(
+			check_aggregate(base, &refs(parts), rule, candidate),
+			Err(EvalError::AggregateMismatch(_))
+		)
+	}
+
+	/// Checks numpy's FedAvg `numpy` (a fixture, scored by onnxruntime as `reference`) is the engine's,
+	/// and that the engine's own aggregate scores onnxruntime's accuracy on `golden`; returns it.
+	fn fedavg_is_numpys(
+		base: &[u8],
+		parts: &[(Vec<u8>, u64)],
+		numpy: &str,
+		golden: &GoldenSet,
+	) -> Vec<u8> {
+		let rule = AggregationRule::FedAvg;
+		check_aggregate(base, &refs(parts), rule, &read(&format!("{numpy}.onnx"))).unwrap();
+		let ours = aggregate(base, &refs(parts), rule).unwrap();
+		let (expected, _) = reference(numpy, "accuracy");
+		assert_eq!(evaluate(&ours, golden, Metric::Accuracy).unwrap().score, expected);
+		ours
+	}
+
 	#[test]
 	fn numpy_fedavg_is_the_engines_fedavg_bit_for_bit() {
-		let parts = honest();
-		let base = read("round_base.onnx");
-		let numpy = read("round_aggregate_fedavg.onnx");
-		check_aggregate(&base, &refs(&parts), AggregationRule::FedAvg, &numpy).unwrap();
-		// The engine's own aggregate scores what onnxruntime scored numpy's.
-		let ours = aggregate(&base, &refs(&parts), AggregationRule::FedAvg).unwrap();
 		let golden = golden("digits_golden.safetensors");
+		let base = read("round_base.onnx");
+		fedavg_is_numpys(&base, &honest(), "round_aggregate_fedavg", &golden);
 		let (expected, _) = reference("round_aggregate_fedavg", "accuracy");
-		assert_eq!(evaluate(&ours, &golden, Metric::Accuracy).unwrap().score, expected);
+		let numpy = read("round_aggregate_fedavg.onnx");
 		assert_eq!(evaluate(&numpy, &golden, Metric::Accuracy).unwrap().score, expected);
 	}
 
@@ -395,15 +425,8 @@ mod rounds {
 			check_aggregate(&base, &refs(&parts), rule, &ours).unwrap();
 		}
 		// Another rule's aggregate is not this one's, in every precision.
-		assert!(matches!(
-			check_aggregate(
-				&base,
-				&refs(&parts),
-				AggregationRule::Median,
-				&read("mixed_aggregate_fedavg.onnx")
-			),
-			Err(EvalError::AggregateMismatch(_))
-		));
+		let fedavg = read("mixed_aggregate_fedavg.onnx");
+		assert!(mismatch(&base, &parts, AggregationRule::Median, &fedavg));
 	}
 
 	#[test]
@@ -419,35 +442,19 @@ mod rounds {
 		for (update, _) in &parts {
 			check_same_graph(&base, update).unwrap();
 		}
-		let numpy = read("sk_round_fedavg.onnx");
-		check_aggregate(&base, &refs(&parts), AggregationRule::FedAvg, &numpy).unwrap();
-		// The engine's aggregate scores what onnxruntime scored numpy's.
-		let ours = aggregate(&base, &refs(&parts), AggregationRule::FedAvg).unwrap();
 		let iris = golden("iris_golden.safetensors");
-		let (expected, _) = reference("sk_round_fedavg", "accuracy");
-		assert_eq!(evaluate(&ours, &iris, Metric::Accuracy).unwrap().score, expected);
+		let ours = fedavg_is_numpys(&base, &parts, "sk_round_fedavg", &iris);
+		let numpy = read("sk_round_fedavg.onnx");
 		let (_, expected) = reference("sk_round_fedavg", "mean_cross_entropy");
 		let actual = evaluate(&ours, &iris, Metric::MeanCrossEntropy).unwrap().score;
 		assert_close(actual, expected, "scikit-learn FedAvg");
 		// One update is not the aggregate; an unweighted mean is not FedAvg by samples.
-		assert!(matches!(
-			check_aggregate(&base, &refs(&parts), AggregationRule::FedAvg, &parts[0].0),
-			Err(EvalError::AggregateMismatch(_))
-		));
+		assert!(mismatch(&base, &parts, AggregationRule::FedAvg, &parts[0].0));
 		let unweighted: Vec<(Vec<u8>, u64)> = parts.iter().map(|(b, _)| (b.clone(), 1)).collect();
-		assert!(matches!(
-			check_aggregate(&base, &refs(&unweighted), AggregationRule::FedAvg, &numpy),
-			Err(EvalError::AggregateMismatch(_))
-		));
-		// Another kind of model, or a classifier of other classes, is not the base's graph.
-		assert!(matches!(
-			check_same_graph(&base, &read("sk_mlp.onnx")),
-			Err(EvalError::ArchitectureMismatch(_))
-		));
-		assert!(matches!(
-			check_same_graph(&base, &read("sk_forest.onnx")),
-			Err(EvalError::ArchitectureMismatch(_))
-		));
+		assert!(mismatch(&base, &unweighted, AggregationRule::FedAvg, &numpy));
+		// Other kinds of models are not the base's graph.
+		assert!(other_graph(&base, "sk_mlp.onnx"));
+		assert!(other_graph(&base, "sk_forest.onnx"));
 	}
 
 	#[test]
@@ -456,14 +463,8 @@ mod rounds {
 		check_same_graph(&base, &read("round_update_a.onnx")).unwrap();
 		// Poisoned weights are still the same graph: the score is what catches them.
 		check_same_graph(&base, &read("round_update_poisoned.onnx")).unwrap();
-		assert!(matches!(
-			check_same_graph(&base, &read("round_update_wider.onnx")),
-			Err(EvalError::ArchitectureMismatch(_))
-		));
-		assert!(matches!(
-			check_same_graph(&base, &read("diabetes_linear.onnx")),
-			Err(EvalError::ArchitectureMismatch(_))
-		));
+		assert!(other_graph(&base, "round_update_wider.onnx"));
+		assert!(other_graph(&base, "diabetes_linear.onnx"));
 		assert!(matches!(
 			check_same_graph(&base, &read("bad_truncated.onnx")),
 			Err(EvalError::MalformedModel(_))

@@ -34,60 +34,46 @@ describe('validator scoring', () => {
     if (server) await server.close();
   });
 
-  test('a published version is scored by the validators and validated or rejected', async () => {
-    // Alice is a scorer from genesis, her stake held.
-    const scorer = (await api.query.scoring.scorers(alice.address)).unwrap();
-    assert.equal(scorer.key.toHex(), u8aToHex(alice.publicKey));
-
-    // The golden dataset, a model scored on it by accuracy, and its evaluation plan.
-    const golden = artifactOf(
-      'digits_golden.safetensors', server.url('/files/digits_golden.safetensors'), 'Safetensors',
-    );
+  // A golden dataset of `samples` samples, a model scored on it by accuracy, and its evaluation plan.
+  const modelScoredOn = async (goldenFile, samples, name, license) => {
+    const golden = artifactOf(goldenFile, server.url(`/files/${goldenFile}`), 'Safetensors');
     const datasetEvents = (await sendAndInclude(
-      api, api.tx.modelRegistry.registerDataset(golden, 540, 'BSD-3-Clause', null), alice,
+      api, api.tx.modelRegistry.registerDataset(golden, samples, 'BSD-3-Clause', null), alice,
     )).events;
     const goldenId = eventData(datasetEvents, 'modelRegistry', 'DatasetRegistered').dataset.toNumber();
     const modelEvents = (await sendAndInclude(api, api.tx.modelRegistry.registerModel(
-      'digits-mlp', 'Classification', 'Apache-2.0', 'https://models.example.org/digits/card.md',
-      ['vision'], { AtLeast: 900_000_000 },
+      name, 'Classification', license, `https://models.example.org/${name}/card.md`,
+      ['test'], { AtLeast: 900_000_000 },
     ), alice)).events;
     const modelId = eventData(modelEvents, 'modelRegistry', 'ModelRegistered').model.toNumber();
     await sendAndInclude(
       api, api.tx.modelRegistry.setEvaluationPlan(modelId, { golden: goldenId, metric: 'Accuracy' }), alice,
     );
+    return modelId;
+  };
 
-    // Two versions: the honest model, and one whose file is not the one its digest pins.
-    const publish = async (artifact) => {
-      const { events } = await sendAndInclude(api, api.tx.modelRegistry.publishVersion(
-        modelId, artifact, 'Initial', [], null, [], [],
-      ), alice);
-      const requested = eventData(events, 'modelRegistry', 'EvaluationRequested');
-      return { version: requested.version.toNumber(), job: requested.job.toNumber() };
-    };
-    const honest = await publish(
-      artifactOf('digits_mlp.onnx', server.url('/files/digits_mlp.onnx'), 'Onnx'),
-    );
-    // The tampered version pins a digest no file on the server has (validators cache files by digest, so
-    // it must not be one they already hold): its URI serves other bytes of the right size.
-    const served = artifactOf('digits_mlp_poisoned.onnx', server.url('/files/digits_mlp_poisoned.onnx'), 'Onnx');
-    const tampered = await publish({ ...served, digest: '0x' + 'ab'.repeat(32) });
-    const bomb = await publish(
-      artifactOf('bomb_constant.onnx', server.url('/files/bomb_constant.onnx'), 'Onnx'),
-    );
+  // Publishes `artifact` as an initial version of `modelId`: its version and scoring job.
+  const publish = async (modelId, artifact) => {
+    const { events } = await sendAndInclude(api, api.tx.modelRegistry.publishVersion(
+      modelId, artifact, 'Initial', [], null, [], [],
+    ), alice);
+    const requested = eventData(events, 'modelRegistry', 'EvaluationRequested');
+    return { version: requested.version.toNumber(), job: requested.job.toNumber() };
+  };
+  const onnx = (file) => artifactOf(file, server.url(`/files/${file}`), 'Onnx');
 
-    // Commit window 10 blocks, reveal window 5, concluded on the next block: wait at most 30 blocks.
+  // The statuses of `versions` once none is a candidate any more. Commit window 10 blocks, reveal window
+  // 5, concluded on the next block: at most 30 blocks.
+  const concluded = async (versions) => {
     const start = (await api.rpc.chain.getHeader()).number.toNumber();
-    const statusOf = async (version) => (await api.query.modelRegistry.versions(version)).unwrap().status;
-    let honestStatus;
-    let tamperedStatus;
-    let bombStatus;
+    const statuses = {};
     await new Promise((resolve, reject) => {
       let unsub = null;
       const check = async (header) => {
-        honestStatus = await statusOf(honest.version);
-        tamperedStatus = await statusOf(tampered.version);
-        bombStatus = await statusOf(bomb.version);
-        if (!honestStatus.isCandidate && !tamperedStatus.isCandidate && !bombStatus.isCandidate) {
+        for (const [name, { version }] of Object.entries(versions)) {
+          statuses[name] = (await api.query.modelRegistry.versions(version)).unwrap().status;
+        }
+        if (Object.values(statuses).every((status) => !status.isCandidate)) {
           if (unsub) unsub();
           resolve();
         } else if (header.number.toNumber() > start + 30) {
@@ -98,6 +84,26 @@ describe('validator scoring', () => {
       api.rpc.chain.subscribeNewHeads((header) => { check(header).catch(reject); })
         .then((u) => { unsub = u; });
     });
+    return statuses;
+  };
+
+  test('a published version is scored by the validators and validated or rejected', async () => {
+    // Alice is a scorer from genesis, her stake held.
+    const scorer = (await api.query.scoring.scorers(alice.address)).unwrap();
+    assert.equal(scorer.key.toHex(), u8aToHex(alice.publicKey));
+    const modelId = await modelScoredOn('digits_golden.safetensors', 540, 'digits-mlp', 'Apache-2.0');
+
+    // The honest model, one whose file is not the one its digest pins, and an exhausting one.
+    const honest = await publish(modelId, onnx('digits_mlp.onnx'));
+    // The tampered version pins a digest no file on the server has (validators cache files by digest, so
+    // it must not be one they already hold): its URI serves other bytes of the right size.
+    const tampered = await publish(
+      modelId, { ...onnx('digits_mlp_poisoned.onnx'), digest: '0x' + 'ab'.repeat(32) },
+    );
+    const bomb = await publish(modelId, onnx('bomb_constant.onnx'));
+    const {
+      honest: honestStatus, tampered: tamperedStatus, bomb: bombStatus,
+    } = await concluded({ honest, tampered, bomb });
 
     const expected = BigInt(reference().digits_mlp.accuracy.ppb);
     assert.ok(honestStatus.isValidated, `honest version: ${honestStatus.toString()}`);
@@ -126,49 +132,12 @@ describe('validator scoring', () => {
   test('scikit-learn exports are scored as onnxruntime scores them', async () => {
     // skl2onnx's default exports: a scaled logistic regression (Scaler, LinearClassifier, Normalizer,
     // ZipMap) and a random forest (TreeEnsembleClassifier, ZipMap), versions of one model on iris.
-    const golden = artifactOf(
-      'iris_golden.safetensors', server.url('/files/iris_golden.safetensors'), 'Safetensors',
-    );
-    const datasetEvents = (await sendAndInclude(
-      api, api.tx.modelRegistry.registerDataset(golden, 60, 'BSD-3-Clause', null), alice,
-    )).events;
-    const goldenId = eventData(datasetEvents, 'modelRegistry', 'DatasetRegistered').dataset.toNumber();
-    const modelEvents = (await sendAndInclude(api, api.tx.modelRegistry.registerModel(
-      'iris-sklearn', 'Classification', 'BSD-3-Clause', 'https://models.example.org/iris/card.md',
-      ['tabular'], { AtLeast: 900_000_000 },
-    ), alice)).events;
-    const modelId = eventData(modelEvents, 'modelRegistry', 'ModelRegistered').model.toNumber();
-    await sendAndInclude(
-      api, api.tx.modelRegistry.setEvaluationPlan(modelId, { golden: goldenId, metric: 'Accuracy' }), alice,
-    );
+    const modelId = await modelScoredOn('iris_golden.safetensors', 60, 'iris-sklearn', 'BSD-3-Clause');
     const versions = {};
     for (const name of ['sk_logreg_scaled', 'sk_forest']) {
-      const artifact = artifactOf(`${name}.onnx`, server.url(`/files/${name}.onnx`), 'Onnx');
-      const { events } = await sendAndInclude(api, api.tx.modelRegistry.publishVersion(
-        modelId, artifact, 'Initial', [], null, [], [],
-      ), alice);
-      versions[name] = eventData(events, 'modelRegistry', 'EvaluationRequested').version.toNumber();
+      versions[name] = await publish(modelId, onnx(`${name}.onnx`));
     }
-
-    const start = (await api.rpc.chain.getHeader()).number.toNumber();
-    const statuses = {};
-    await new Promise((resolve, reject) => {
-      let unsub = null;
-      const check = async (header) => {
-        for (const [name, version] of Object.entries(versions)) {
-          statuses[name] = (await api.query.modelRegistry.versions(version)).unwrap().status;
-        }
-        if (Object.values(statuses).every((status) => !status.isCandidate)) {
-          if (unsub) unsub();
-          resolve();
-        } else if (header.number.toNumber() > start + 30) {
-          if (unsub) unsub();
-          reject(new Error(`still candidates 30 blocks later:\n${node.logs().slice(-4000)}`));
-        }
-      };
-      api.rpc.chain.subscribeNewHeads((header) => { check(header).catch(reject); })
-        .then((u) => { unsub = u; });
-    });
+    const statuses = await concluded(versions);
     for (const [name, status] of Object.entries(statuses)) {
       assert.ok(status.isValidated, `${name}: ${status.toString()}`);
       assert.equal(status.asValidated.score.toBigInt(), BigInt(reference()[name].accuracy.ppb), name);
