@@ -282,11 +282,8 @@ fn tensor_from_le(dt: DatumType, shape: &[usize], bytes: &[u8]) -> TractResult<T
 }
 
 /// A tensor's values, in row-major order.
-fn elements<T: Datum + Copy>(tensor: &Tensor) -> Result<Vec<T>, EvalError> {
-	let view = tensor
-		.to_plain_array_view::<T>()
-		.map_err(|e| EvalError::ShapeMismatch(format!("{e:#}")))?;
-	Ok(view.iter().copied().collect())
+fn elements<T: Datum + Copy>(tensor: &Tensor) -> TractResult<Vec<T>> {
+	Ok(tensor.to_plain_array_view::<T>()?.iter().copied().collect())
 }
 
 /// The index of the first value of a float type that is NaN or infinite, or of the first boolean byte
@@ -399,7 +396,7 @@ impl GoldenSet {
 		let labels = if label_type.is_float() {
 			let wide = tensor.cast_to::<f64>().map_err(|e| bad(format!("`labels`: {e:#}")))?;
 			Labels::Targets {
-				values: elements::<f64>(&wide)?,
+				values: elements::<f64>(&wide).map_err(|e| bad(format!("`labels`: {e:#}")))?,
 				width: label_shape.get(1).copied().unwrap_or(1),
 			}
 		} else {
@@ -407,13 +404,16 @@ impl GoldenSet {
 				return Err(bad("class labels must be one index per sample".into()));
 			}
 			if label_type == DatumType::U64 {
-				let huge = elements::<u64>(&tensor)?.into_iter().find(|&l| l > i64::MAX as u64);
+				let huge = elements::<u64>(&tensor)
+					.map_err(|e| bad(format!("`labels`: {e:#}")))?
+					.into_iter()
+					.find(|&l| l > i64::MAX as u64);
 				if let Some(label) = huge {
 					return Err(bad(format!("label {label} is not a class index")));
 				}
 			}
 			let wide = tensor.cast_to::<i64>().map_err(|e| bad(format!("`labels`: {e:#}")))?;
-			Labels::Classes(elements::<i64>(&wide)?)
+			Labels::Classes(elements::<i64>(&wide).map_err(|e| bad(format!("`labels`: {e:#}")))?)
 		};
 		Self::new(inputs, labels)
 	}
@@ -971,7 +971,8 @@ fn feed(
 	let input = raw.cast_to_dt(fed).map_err(|e| mismatch(format!("{e:#}")))?.into_owned();
 	let holds_every_value = if fed.is_float() {
 		let wide = input.cast_to::<f64>().map_err(|e| mismatch(format!("{e:#}")))?;
-		elements::<f64>(&wide)?.iter().all(|v| v.is_finite())
+		let view = wide.to_plain_array_view::<f64>().map_err(|e| mismatch(format!("{e:#}")))?;
+		view.iter().all(|v| v.is_finite())
 	} else {
 		// Integers (or booleans) to integers: every value must come back unchanged.
 		let back = input.cast_to_dt(source).map_err(|e| mismatch(format!("{e:#}")))?;
