@@ -136,7 +136,8 @@ fn is_float(tensor: &TensorProto) -> bool {
 	Precision::of(tensor).is_some()
 }
 
-/// Everything of a model that an update must keep: the graph without the float initializers' values.
+/// Everything of a model that an update must keep: the graph without its weights' values (the float
+/// initializers' values, and the values but not the number of the weight attributes).
 fn skeleton(model: &ModelProto) -> Result<ModelProto, EvalError> {
 	let graph = model
 		.graph
@@ -223,7 +224,7 @@ fn float_values(tensor: &TensorProto, precision: Precision) -> Result<Vec<f64>, 
 	Ok(values)
 }
 
-/// The float initializers of a model, sorted by name.
+/// The weights of a model (see [`Weights`]).
 fn weights(model: &ModelProto) -> Result<Weights, EvalError> {
 	let graph = model
 		.graph
@@ -374,7 +375,8 @@ fn recompute(
 }
 
 /// Builds the aggregate of `parts` (each with its weight, in order) with `rule`: the base model with
-/// its float initializers replaced by the combined values, as `raw_data`.
+/// its weights replaced by the combined values (float initializers as `raw_data` of their own type,
+/// weight attributes as their `floats`).
 pub fn aggregate(
 	base: &[u8],
 	parts: &[(&[u8], u64)],
