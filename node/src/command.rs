@@ -151,6 +151,7 @@ pub fn run() -> sc_cli::Result<()> {
 					for endpoint in config.rpc.addr.iter_mut().flatten() {
 						endpoint.retry_random_port = false;
 					}
+					ensure_rpc_ports_free(&config)?;
 				}
 				match config.network.network_backend {
 					sc_network::config::NetworkBackendType::Libp2p => service::new_full::<
@@ -168,4 +169,28 @@ pub fn run() -> sc_cli::Result<()> {
 			})
 		},
 	}
+}
+
+/// Refuses a busy RPC address before the service starts.
+///
+/// The service binds its RPC server last, after the network, the transaction pool and the block
+/// authoring tasks are running; a bind failure there tears all of them down at once, and a task that
+/// arms a timer while the async runtime shuts down panics. Checking first makes a taken port the
+/// clear error it is. Endpoints that may fail (`is_optional`) or move (`retry_random_port`) are left
+/// to the server.
+fn ensure_rpc_ports_free(config: &sc_service::Configuration) -> sc_cli::Result<()> {
+	for endpoint in config.rpc.addr.iter().flatten() {
+		if endpoint.is_optional || endpoint.retry_random_port {
+			continue;
+		}
+		// The probe listener is dropped at once; it never accepted, so it leaves no TIME_WAIT.
+		std::net::TcpListener::bind(endpoint.listen_addr).map_err(|error| {
+			sc_cli::Error::Input(format!(
+				"cannot serve RPC on {}: {error}; stop what listens there or choose another \
+				 --rpc-port",
+				endpoint.listen_addr
+			))
+		})?;
+	}
+	Ok(())
 }

@@ -29,7 +29,10 @@ test('a busy RPC port is refused with a clear error instead of moving to another
       '--rpc-port', String(port),
       '--listen-addr', `/ip4/127.0.0.1/tcp/${p2p}`,
     ]);
-    assertCleanFailure(result, /[Aa]ddress already in use|[Aa]ddr.*in use/);
+    assertCleanFailure(result, /cannot serve RPC on 127\.0\.0\.1:\d+: [Aa]ddress already in use/);
+    // Refused before the service starts: a service torn down by a late bind failure can panic in a
+    // task that arms a timer while the runtime shuts down (seen once in CI).
+    assert.doesNotMatch(result.stdout + result.stderr, /Initializing Genesis/);
   } finally {
     blocker.close();
   }
