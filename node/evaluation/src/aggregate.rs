@@ -224,6 +224,14 @@ fn float_values(tensor: &TensorProto, precision: Precision) -> Result<Vec<f64>, 
 	Ok(values)
 }
 
+/// The values of a tensor of any float type, as f64 (for float attributes stored as tensors).
+pub(crate) fn tensor_floats(tensor: &TensorProto) -> Result<Vec<f64>, EvalError> {
+	let precision = Precision::of(tensor).ok_or_else(|| {
+		EvalError::MalformedModel(format!("tensor {} does not hold floats", tensor.name))
+	})?;
+	float_values(tensor, precision)
+}
+
 /// The weights of a model (see [`Weights`]).
 fn weights(model: &ModelProto) -> Result<Weights, EvalError> {
 	let graph = model

@@ -8,8 +8,9 @@
 //!   (logits, or probabilities when a `Softmax` or `Sigmoid` computes the output), one score per sample
 //!   for a binary classifier (`[batch]` / `[batch, 1]`: a logit, or a `Sigmoid`'s probability of class
 //!   1), or regression values `[batch]` / `[batch, k]`; a model whose outputs are all integers predicts
-//!   class labels with its first (`[batch]`, accuracy only); scikit-learn exports (ONNX-ML classifiers
-//!   and regressors, `Scaler`, a `ZipMap` of the probabilities) are read as onnxruntime reads them, and
+//!   class labels with its first (`[batch]`, accuracy only); scikit-learn exports (ONNX-ML linear and
+//!   tree-ensemble classifiers and regressors, `Scaler`, a `ZipMap` of the probabilities) are read as
+//!   onnxruntime reads them, and
 //!   only the nodes the prediction needs are run;
 //! - the **golden dataset** is a safetensors file with input tensors (`[samples, …features]` of any
 //!   integer, boolean, f16, f32 or f64 type; each model input is fed the tensor of its name, a one-input
@@ -49,6 +50,7 @@ pub mod aggregate;
 pub mod sandbox;
 pub mod service;
 pub mod testing;
+mod trees;
 
 /// Why an artifact could not be scored.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -520,6 +522,7 @@ fn prediction_graph(mut model: ModelProto) -> Result<(ModelProto, OutputKind), E
 	let declared = graph.output.iter().find(|o| o.name == name).cloned();
 	graph.output = vec![declared.unwrap_or(ValueInfoProto { name, ..Default::default() })];
 	prune(graph);
+	trees::check(graph)?;
 	let scalers = rewrite_scalers(graph)?;
 	if scalers && !model.opset_import.iter().any(|o| o.domain.is_empty() || o.domain == "ai.onnx") {
 		// `Cast`, `Sub` and `Mul` as of opset 13.
@@ -837,7 +840,9 @@ pub fn batch_size(samples: usize, sample_bytes: usize) -> usize {
 /// Loads the model and runs it on every sample, in batches the model accepts.
 fn predict(model_bytes: &[u8], golden: &GoldenSet) -> Result<Outputs, EvalError> {
 	let (proto, kind) = prediction_graph(aggregate::parse_model(model_bytes)?)?;
-	let mut model = tract_onnx::onnx()
+	let mut engine = tract_onnx::onnx();
+	trees::register(&mut engine.op_register);
+	let mut model = engine
 		.model_for_proto_model(&proto)
 		.map_err(|e| EvalError::MalformedModel(format!("{e:#}")))?;
 	if let Some(op) =

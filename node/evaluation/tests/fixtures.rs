@@ -690,6 +690,70 @@ mod scikit_learn_exports {
 	}
 }
 
+mod tree_ensembles {
+	//! ONNX-ML tree ensembles: scikit-learn's regressors (`TreeEnsembleRegressor`, which tract lacks), a
+	//! binary gradient boosting classifier (one score per sample), and ensembles numbered and compared as
+	//! the specification allows but exporters seldom write them.
+	use super::*;
+
+	fn regressor_equals_onnxruntime(model: &str) {
+		let (_, expected) = reference(model, "mean_squared_error");
+		let actual = score(
+			&format!("{model}.onnx"),
+			"diabetes_golden.safetensors",
+			Metric::MeanSquaredError,
+		);
+		assert_close(actual.unwrap(), expected, model);
+	}
+
+	#[test]
+	fn a_random_forest_regressor_equals_onnxruntime() {
+		regressor_equals_onnxruntime("sk_forest_regressor");
+	}
+
+	#[test]
+	fn a_gradient_boosting_regressor_with_its_base_value_equals_onnxruntime() {
+		regressor_equals_onnxruntime("sk_boosting_regressor");
+	}
+
+	#[test]
+	fn a_decision_tree_regressor_equals_onnxruntime() {
+		regressor_equals_onnxruntime("sk_tree_regressor");
+	}
+
+	#[test]
+	fn averaged_trees_numbered_out_of_order_with_every_comparison_equal_onnxruntime() {
+		regressor_equals_onnxruntime("odd_trees_regressor");
+	}
+
+	#[test]
+	fn a_classifier_numbered_out_of_order_equals_onnxruntime() {
+		let iris = golden("iris_golden.safetensors");
+		let bytes = read("odd_trees_classifier.onnx");
+		for (metric, name) in
+			[(Metric::Accuracy, "accuracy"), (Metric::TopKAccuracy(2), "top2_accuracy")]
+		{
+			let (expected, _) = reference("odd_trees_classifier", name);
+			assert_eq!(evaluate(&bytes, &iris, metric).map(|e| e.score), Ok(expected), "{name}");
+		}
+		let (_, expected) = reference("odd_trees_classifier", "mean_cross_entropy");
+		let actual = evaluate(&bytes, &iris, Metric::MeanCrossEntropy).unwrap().score;
+		assert_close(actual, expected, "cross-entropy");
+	}
+
+	#[test]
+	fn a_binary_gradient_boosting_classifier_equals_onnxruntime() {
+		let cancer = golden("cancer_golden.safetensors");
+		let bytes = read("sk_boosting_binary.onnx");
+		let (expected, _) = reference("sk_boosting_binary", "accuracy");
+		assert_eq!(evaluate(&bytes, &cancer, Metric::Accuracy).map(|e| e.score), Ok(expected));
+		assert!(expected > 900_000_000, "a real classifier");
+		let (_, expected) = reference("sk_boosting_binary", "mean_cross_entropy");
+		let actual = evaluate(&bytes, &cancer, Metric::MeanCrossEntropy).unwrap().score;
+		assert_close(actual, expected, "cross-entropy");
+	}
+}
+
 mod several_inputs {
 	//! Models of several inputs, fed by the golden tensors named as their inputs.
 	use super::*;

@@ -69,6 +69,21 @@ fn ordinary_models_score_in_the_sandbox_as_in_process() {
 		sandboxed("bad_truncated.onnx", Duration::from_secs(60)),
 		Err(EvalError::MalformedModel(_))
 	));
+	// The child knows the operators the engine adds to tract (`TreeEnsembleRegressor`).
+	let diabetes = read("diabetes_golden.safetensors");
+	let golden = GoldenSet::from_safetensors(&diabetes).unwrap();
+	let model = read("sk_boosting_regressor.onnx");
+	let in_process = evaluate(&model, &golden, Metric::MeanSquaredError).map(|e| e.score);
+	assert!(in_process.is_ok(), "{in_process:?}");
+	let child = evaluate_sandboxed(
+		&sandbox(Duration::from_secs(60)),
+		&model,
+		&diabetes,
+		Metric::MeanSquaredError,
+	)
+	.expect("the sandbox runs")
+	.map(|e| e.score);
+	assert_eq!(child, in_process);
 }
 
 #[test]
