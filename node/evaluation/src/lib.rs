@@ -47,8 +47,10 @@ pub use modelchain_primitives::Metric;
 pub use tract_onnx::prelude::DatumType;
 
 pub mod aggregate;
+mod extractor;
 pub mod sandbox;
 pub mod service;
+mod svm;
 pub mod testing;
 mod trees;
 
@@ -508,10 +510,10 @@ enum OutputKind {
 }
 
 /// The model reduced to its prediction: the graph's one output is the prediction tensor, only the
-/// nodes that compute it are kept (an unsupported operator that only computes another output, such as
-/// the label a scikit-learn export computes with `ArrayFeatureExtractor`, does not matter), and the
-/// ONNX-ML `Scaler`s are written as the standard operators they amount to. Returns what the prediction
-/// holds.
+/// nodes that compute it are kept (an operator that only computes another output, such as a
+/// scikit-learn export's label, is never run), its tree ensembles and support vector machines are
+/// checked, and the ONNX-ML `Scaler`s and `Imputer`s are written as the standard operators they amount
+/// to. Returns what the prediction holds.
 fn prediction_graph(mut model: ModelProto) -> Result<(ModelProto, OutputKind), EvalError> {
 	let graph = model
 		.graph
@@ -523,9 +525,13 @@ fn prediction_graph(mut model: ModelProto) -> Result<(ModelProto, OutputKind), E
 	graph.output = vec![declared.unwrap_or(ValueInfoProto { name, ..Default::default() })];
 	prune(graph);
 	trees::check(graph)?;
+	svm::check(graph)?;
 	let scalers = rewrite_scalers(graph)?;
-	if scalers && !model.opset_import.iter().any(|o| o.domain.is_empty() || o.domain == "ai.onnx") {
-		// `Cast`, `Sub` and `Mul` as of opset 13.
+	let imputers = rewrite_imputers(graph)?;
+	if (scalers || imputers)
+		&& !model.opset_import.iter().any(|o| o.domain.is_empty() || o.domain == "ai.onnx")
+	{
+		// `Cast`, `Sub`, `Mul`, `Equal`, `IsNaN` and `Where` as of opset 13.
 		model.opset_import.push(OperatorSetIdProto { domain: String::new(), version: 13 });
 	}
 	Ok((model, kind))
@@ -574,17 +580,21 @@ fn declared(output: &ValueInfoProto) -> Declared {
 
 /// The prediction's tensor and what it holds: the first output whose element type is not an integer
 /// (floating point, or undeclared); the probabilities a `ZipMap` output is made of (scikit-learn's
-/// default export: a list of `{class: probability}` maps) when its classes are 0, 1, …; when every
+/// default export: a list of `{class: probability}` maps) when its classes are 0, 1, …; the label of a
+/// binary support vector machine instead of its decision (see [`binary_svm_label`]); when every
 /// tensor output is an integer, the first, as predicted class labels. So a model that outputs its
 /// predicted label before its scores (as many exporters do) is scored on the scores.
 fn prediction_output(graph: &GraphProto) -> Option<(String, OutputKind)> {
 	for output in graph.output.iter().filter(|o| declared(o) != Declared::Integers) {
-		if let Some(probabilities) = zipmap_input(graph, &output.name) {
-			return Some((probabilities.clone(), output_kind(graph, probabilities)));
+		let scores = match zipmap_input(graph, &output.name) {
+			Some(probabilities) => probabilities,
+			None if declared(output) == Declared::Floats => &output.name,
+			None => continue,
+		};
+		if let Some(label) = binary_svm_label(graph, scores) {
+			return Some((label.clone(), OutputKind::Labels));
 		}
-		if declared(output) == Declared::Floats {
-			return Some((output.name.clone(), output_kind(graph, &output.name)));
-		}
+		return Some((scores.clone(), output_kind(graph, scores)));
 	}
 	graph
 		.output
@@ -622,7 +632,8 @@ fn zipmap_input<'a>(graph: &'a GraphProto, name: &str) -> Option<&'a String> {
 /// operators that only reshape or convert values (`Identity`, `Reshape`, `Flatten`, `Squeeze`,
 /// `Unsqueeze`, `Cast`). Probabilities come from a `Softmax` or a `Sigmoid`, and from the ONNX-ML
 /// classifiers scikit-learn exports: a `LinearClassifier`'s scores after a softmax or logistic
-/// transform, a `TreeEnsembleClassifier`'s (the trees' class probabilities), an L1 `Normalizer`'s.
+/// transform, a `TreeEnsembleClassifier`'s (the trees' class probabilities), an `SVMClassifier`'s with
+/// Platt parameters (libsvm's coupled probabilities), an L1 `Normalizer`'s.
 fn output_kind<'a>(graph: &'a GraphProto, mut name: &'a str) -> OutputKind {
 	// Each step moves to an earlier node, so the walk ends within as many steps as there are nodes.
 	for _ in 0..graph.node.len() {
@@ -637,6 +648,9 @@ fn output_kind<'a>(graph: &'a GraphProto, mut name: &'a str) -> OutputKind {
 					OutputKind::Probabilities
 				},
 				"TreeEnsembleClassifier" if scores => OutputKind::Probabilities,
+				"SVMClassifier" if scores && svm::gives_probabilities(node) => {
+					OutputKind::Probabilities
+				},
 				"Normalizer" if text("norm") == Some(b"L1") => OutputKind::Probabilities,
 				_ => OutputKind::Scores,
 			};
@@ -656,6 +670,26 @@ fn output_kind<'a>(graph: &'a GraphProto, mut name: &'a str) -> OutputKind {
 		}
 	}
 	OutputKind::Scores
+}
+
+/// The label output of the binary `SVMClassifier` whose scores `name` is (looked up through `Cast` and
+/// `Identity`), when they are its one decision `d` without probabilities: onnxruntime writes them
+/// `[-d, d]` although `d > 0` votes for the first class, so only the label says what it predicts.
+fn binary_svm_label<'a>(graph: &'a GraphProto, mut name: &'a str) -> Option<&'a String> {
+	for _ in 0..graph.node.len() {
+		let node = producer(graph, name)?;
+		if is_standard(node) && matches!(node.op_type.as_str(), "Cast" | "Identity") {
+			name = node.input.first()?;
+			continue;
+		}
+		let scores = node.output.get(1).is_some_and(|o| o == name);
+		return (is_ml(node)
+			&& node.op_type == "SVMClassifier"
+			&& scores && svm::is_binary_decision(node))
+		.then(|| node.output.first())
+		.flatten();
+	}
+	None
 }
 
 /// Keeps only the nodes the graph's outputs depend on (nodes are in topological order, so one pass
@@ -726,6 +760,83 @@ fn rewrite_scalers(graph: &mut GraphProto) -> Result<bool, EvalError> {
 		nodes.push(standard("Cast", vec![input.clone()], name("float"), vec![to_float]));
 		nodes.push(standard("Sub", vec![name("float"), name("offset")], name("centred"), vec![]));
 		nodes.push(standard("Mul", vec![name("centred"), name("scale")], output.clone(), vec![]));
+	}
+	graph.node = nodes;
+	Ok(found)
+}
+
+/// Writes each ONNX-ML `Imputer` (scikit-learn's `SimpleImputer`: every value equal to
+/// `replaced_value_float`, or NaN when that is NaN, becomes its column's `imputed_value_floats` entry;
+/// likewise for `int64` values) as the standard `Equal` (or `IsNaN`) and `Where`, with the imputed values
+/// as an initializer (one per column, or one for all). Returns whether there was one.
+fn rewrite_imputers(graph: &mut GraphProto) -> Result<bool, EvalError> {
+	let mut found = false;
+	let mut nodes = Vec::with_capacity(graph.node.len());
+	for (i, node) in core::mem::take(&mut graph.node).into_iter().enumerate() {
+		if !(is_ml(&node) && node.op_type == "Imputer") {
+			nodes.push(node);
+			continue;
+		}
+		found = true;
+		let bad = |why: &str| EvalError::MalformedModel(format!("Imputer `{}`: {why}", node.name));
+		let (Some(input), Some(output)) = (node.input.first(), node.output.first()) else {
+			return Err(bad("no input or output"));
+		};
+		let name = |what: &str| format!("modelchain_imputer_{i}_{what}");
+		let floats = attribute(&node, "imputed_value_floats").map(|a| a.floats.clone());
+		let ints = attribute(&node, "imputed_value_int64s").map(|a| a.ints.clone());
+		// The values put in, and the value replaced: `None` for NaN.
+		let (values, replaced) = match (floats, ints) {
+			(Some(floats), _) if !floats.is_empty() => {
+				let replaced = attribute(&node, "replaced_value_float").map_or(0.0, |a| a.f);
+				let tensor = |name: String, values: Vec<f32>| TensorProto {
+					name,
+					dims: vec![values.len() as i64],
+					data_type: DataType::Float as i32,
+					float_data: values,
+					..Default::default()
+				};
+				let replaced =
+					(!replaced.is_nan()).then(|| tensor(name("replaced"), vec![replaced]));
+				(tensor(name("values"), floats), replaced)
+			},
+			(_, Some(ints)) if !ints.is_empty() => {
+				let replaced = attribute(&node, "replaced_value_int64").map_or(0, |a| a.i);
+				let tensor = |name: String, values: Vec<i64>| TensorProto {
+					name,
+					dims: vec![values.len() as i64],
+					data_type: DataType::Int64 as i32,
+					int64_data: values,
+					..Default::default()
+				};
+				(tensor(name("values"), ints), Some(tensor(name("replaced"), vec![replaced])))
+			},
+			_ => return Err(bad("no imputed values")),
+		};
+		let standard = |op: &str, inputs: Vec<String>, output: String| NodeProto {
+			op_type: op.into(),
+			input: inputs,
+			output: vec![output],
+			name: name(op),
+			..Default::default()
+		};
+		match replaced {
+			Some(replaced) => {
+				nodes.push(standard(
+					"Equal",
+					vec![input.clone(), replaced.name.clone()],
+					name("mask"),
+				));
+				graph.initializer.push(replaced);
+			},
+			None => nodes.push(standard("IsNaN", vec![input.clone()], name("mask"))),
+		}
+		nodes.push(standard(
+			"Where",
+			vec![name("mask"), values.name.clone(), input.clone()],
+			output.clone(),
+		));
+		graph.initializer.push(values);
 	}
 	graph.node = nodes;
 	Ok(found)
@@ -842,6 +953,8 @@ fn predict(model_bytes: &[u8], golden: &GoldenSet) -> Result<Outputs, EvalError>
 	let (proto, kind) = prediction_graph(aggregate::parse_model(model_bytes)?)?;
 	let mut engine = tract_onnx::onnx();
 	trees::register(&mut engine.op_register);
+	svm::register(&mut engine.op_register);
+	extractor::register(&mut engine.op_register);
 	let mut model = engine
 		.model_for_proto_model(&proto)
 		.map_err(|e| EvalError::MalformedModel(format!("{e:#}")))?;

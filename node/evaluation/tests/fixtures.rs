@@ -35,6 +35,14 @@ fn score(model: &str, dataset: &str, metric: Metric) -> Result<u64, EvalError> {
 	evaluate(&read(model), &golden(dataset), metric).map(|e| e.score)
 }
 
+/// The model's mean squared error on the diabetes golden set is onnxruntime's.
+fn regressor_equals_onnxruntime(model: &str) {
+	let (_, expected) = reference(model, "mean_squared_error");
+	let actual =
+		score(&format!("{model}.onnx"), "diabetes_golden.safetensors", Metric::MeanSquaredError);
+	assert_close(actual.unwrap(), expected, model);
+}
+
 fn assert_close(actual_ppb: u64, expected: f64, what: &str) {
 	let actual = actual_ppb as f64 / PPB as f64;
 	let relative = ((actual - expected) / expected).abs();
@@ -675,8 +683,8 @@ mod scikit_learn_exports {
 	}
 
 	#[test]
-	fn an_mlp_whose_label_needs_an_unimplemented_operator_equals_onnxruntime() {
-		// Its label output needs ArrayFeatureExtractor, which tract lacks; its probabilities do not.
+	fn an_mlp_is_scored_on_its_probabilities_not_its_label() {
+		// Its label output goes through ArrayFeatureExtractor; only its probabilities are run.
 		classifier_equals_onnxruntime("sk_mlp");
 	}
 
@@ -695,16 +703,6 @@ mod tree_ensembles {
 	//! binary gradient boosting classifier (one score per sample), and ensembles numbered and compared as
 	//! the specification allows but exporters seldom write them.
 	use super::*;
-
-	fn regressor_equals_onnxruntime(model: &str) {
-		let (_, expected) = reference(model, "mean_squared_error");
-		let actual = score(
-			&format!("{model}.onnx"),
-			"diabetes_golden.safetensors",
-			Metric::MeanSquaredError,
-		);
-		assert_close(actual.unwrap(), expected, model);
-	}
 
 	#[test]
 	fn a_random_forest_regressor_equals_onnxruntime() {
@@ -751,6 +749,77 @@ mod tree_ensembles {
 		let (_, expected) = reference("sk_boosting_binary", "mean_cross_entropy");
 		let actual = evaluate(&bytes, &cancer, Metric::MeanCrossEntropy).unwrap().score;
 		assert_close(actual, expected, "cross-entropy");
+	}
+}
+
+mod support_vector_machines {
+	//! scikit-learn's support vector machines (`SVMClassifier`, `SVMRegressor`, which tract lacks) and a
+	//! mean imputer (`Imputer`), scored as onnxruntime scores them.
+	use super::*;
+
+	fn classifier_equals_onnxruntime(model: &str, dataset: &str) {
+		let golden = golden(dataset);
+		let bytes = read(&format!("{model}.onnx"));
+		for (metric, name) in
+			[(Metric::Accuracy, "accuracy"), (Metric::TopKAccuracy(2), "top2_accuracy")]
+		{
+			let (expected, _) = reference(model, name);
+			assert_eq!(
+				evaluate(&bytes, &golden, metric).map(|e| e.score),
+				Ok(expected),
+				"{model} {name}"
+			);
+		}
+		let (expected, _) = reference(model, "accuracy");
+		assert!(expected > 850_000_000, "{model} is a real classifier");
+		let (_, expected) = reference(model, "mean_cross_entropy");
+		let actual = evaluate(&bytes, &golden, Metric::MeanCrossEntropy).unwrap().score;
+		assert_close(actual, expected, model);
+	}
+
+	#[test]
+	fn an_rbf_svc_with_probabilities_equals_onnxruntime() {
+		// libsvm's pairwise Platt probabilities, coupled into class probabilities.
+		classifier_equals_onnxruntime("sk_svc_probabilities", "iris_golden.safetensors");
+	}
+
+	#[test]
+	fn an_rbf_svc_without_probabilities_equals_onnxruntime() {
+		// Its one-against-one decisions, turned into a score per class by standard operators.
+		classifier_equals_onnxruntime("sk_svc", "iris_golden.safetensors");
+	}
+
+	#[test]
+	fn a_binary_svc_is_scored_by_its_label() {
+		// Scaler, then a linear-kernel SVMClassifier whose one decision is not a score per class.
+		let cancer = golden("cancer_golden.safetensors");
+		let bytes = read("sk_svc_binary.onnx");
+		let (expected, _) = reference("sk_svc_binary", "accuracy");
+		assert_eq!(evaluate(&bytes, &cancer, Metric::Accuracy).map(|e| e.score), Ok(expected));
+		assert!(matches!(
+			evaluate(&bytes, &cancer, Metric::MeanCrossEntropy),
+			Err(EvalError::ShapeMismatch(_))
+		));
+	}
+
+	#[test]
+	fn imputed_pixels_equal_onnxruntime() {
+		// Imputer (zero pixels become their column's mean), LinearClassifier, Normalizer.
+		classifier_equals_onnxruntime("sk_imputed_logreg", "digits_golden.safetensors");
+	}
+
+	#[test]
+	fn rbf_and_polynomial_svrs_equal_onnxruntime() {
+		regressor_equals_onnxruntime("sk_svr");
+		regressor_equals_onnxruntime("sk_svr_poly");
+	}
+
+	#[test]
+	fn features_are_gathered_as_onnxruntime_gathers_them() {
+		// ArrayFeatureExtractor with scalar indices into a matrix (AdaBoost's weighted median) and with a
+		// matrix of indices into a vector (the neighbours' targets).
+		regressor_equals_onnxruntime("sk_adaboost_regressor");
+		regressor_equals_onnxruntime("sk_knn_regressor");
 	}
 }
 
