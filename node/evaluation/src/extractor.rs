@@ -28,9 +28,14 @@ fn extractor(
 #[derive(Clone, Debug, Hash, PartialEq, Eq)]
 struct FeatureExtractor;
 
+/// How many indices a tensor of this shape holds.
+fn count(indices: &[TDim]) -> TDim {
+	indices.iter().fold(TDim::from(1), |n, d| n * d)
+}
+
 /// The output shape for inputs of shapes `x` and `indices`.
 fn output_shape(x: &[TDim], indices: &[TDim]) -> TVec<TDim> {
-	let count = indices.iter().fold(TDim::from(1), |n, d| n * d);
+	let count = count(indices);
 	match x.split_last() {
 		Some((_, [])) | None => tvec![1.into(), count],
 		Some((_, leading)) => leading.iter().cloned().chain(core::iter::once(count)).collect(),
@@ -75,10 +80,10 @@ impl Expansion for FeatureExtractor {
 			},
 			1 => {},
 			_ => {
-				let count = output_shape(&[1.into()], &indices_shape)[1].clone();
+				let flat = tvec![count(&indices_shape)];
 				indices = model.wire_node(
 					format!("{prefix}.indices"),
-					AxisOp::Reshape(0, indices_shape, tvec![count]),
+					AxisOp::Reshape(0, indices_shape, flat),
 					&[indices],
 				)?[0];
 			},

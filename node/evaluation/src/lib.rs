@@ -713,56 +713,103 @@ fn prune(graph: &mut GraphProto) {
 	graph.node.retain(|_| kept.next().unwrap_or(false));
 }
 
-/// Writes each ONNX-ML `Scaler` (`Y = (X - offset) * scale`, scikit-learn's `StandardScaler`) as the
-/// standard `Cast` to f32, `Sub` and `Mul`, with `offset` and `scale` as initializers. Returns whether
-/// there was one.
-fn rewrite_scalers(graph: &mut GraphProto) -> Result<bool, EvalError> {
+/// Replaces each ONNX-ML `op_type` node of the graph by the standard nodes `rewrite` makes of it (given
+/// the node's index, the node, its input and its output), adding the initializers they read. Returns
+/// whether there was one.
+fn rewrite_ml(
+	graph: &mut GraphProto,
+	op_type: &str,
+	mut rewrite: impl FnMut(
+		usize,
+		&NodeProto,
+		&String,
+		&String,
+	) -> Result<(Vec<NodeProto>, Vec<TensorProto>), EvalError>,
+) -> Result<bool, EvalError> {
 	let mut found = false;
 	let mut nodes = Vec::with_capacity(graph.node.len());
 	for (i, node) in core::mem::take(&mut graph.node).into_iter().enumerate() {
-		if !(is_ml(&node) && node.op_type == "Scaler") {
+		if !(is_ml(&node) && node.op_type == op_type) {
 			nodes.push(node);
 			continue;
 		}
 		found = true;
 		let (Some(input), Some(output)) = (node.input.first(), node.output.first()) else {
-			return Err(EvalError::MalformedModel("a Scaler without its input or output".into()));
+			return Err(EvalError::MalformedModel(format!(
+				"{op_type} `{}`: no input or output",
+				node.name
+			)));
 		};
-		let floats =
-			|attr: &str| attribute(&node, attr).map(|a| a.floats.clone()).unwrap_or_default();
+		let (standard, initializers) = rewrite(i, &node, input, output)?;
+		nodes.extend(standard);
+		graph.initializer.extend(initializers);
+	}
+	graph.node = nodes;
+	Ok(found)
+}
+
+/// A standard-domain node.
+fn standard_node(
+	op: &str,
+	name: String,
+	input: Vec<String>,
+	output: String,
+	attribute: Vec<AttributeProto>,
+) -> NodeProto {
+	NodeProto {
+		op_type: op.into(),
+		input,
+		output: vec![output],
+		name,
+		attribute,
+		..Default::default()
+	}
+}
+
+/// A one-dimensional initializer of floats.
+fn floats_initializer(name: String, values: Vec<f32>) -> TensorProto {
+	TensorProto {
+		name,
+		dims: vec![values.len() as i64],
+		data_type: DataType::Float as i32,
+		float_data: values,
+		..Default::default()
+	}
+}
+
+/// Writes each ONNX-ML `Scaler` (`Y = (X - offset) * scale`, scikit-learn's `StandardScaler`) as the
+/// standard `Cast` to f32, `Sub` and `Mul`, with `offset` and `scale` as initializers. Returns whether
+/// there was one.
+fn rewrite_scalers(graph: &mut GraphProto) -> Result<bool, EvalError> {
+	rewrite_ml(graph, "Scaler", |i, node, input, output| {
 		let name = |what: &str| format!("modelchain_scaler_{i}_{what}");
-		for (what, values) in [("offset", floats("offset")), ("scale", floats("scale"))] {
+		let mut initializers = Vec::new();
+		for what in ["offset", "scale"] {
+			let values = attribute(node, what).map(|a| a.floats.clone()).unwrap_or_default();
 			if values.is_empty() {
-				return Err(EvalError::MalformedModel(format!("a Scaler without its {what}")));
+				return Err(EvalError::MalformedModel(format!(
+					"Scaler `{}`: no {what}",
+					node.name
+				)));
 			}
-			graph.initializer.push(TensorProto {
-				name: name(what),
-				dims: vec![values.len() as i64],
-				data_type: DataType::Float as i32,
-				float_data: values,
-				..Default::default()
-			});
+			initializers.push(floats_initializer(name(what), values));
 		}
-		let standard = |op: &str, inputs: Vec<String>, output: String, attribute| NodeProto {
-			op_type: op.into(),
-			input: inputs,
-			output: vec![output],
-			name: name(op),
-			attribute,
-			..Default::default()
-		};
 		let to_float = AttributeProto {
 			name: "to".into(),
 			r#type: attribute_proto::AttributeType::Int as i32,
 			i: DataType::Float as i64,
 			..Default::default()
 		};
-		nodes.push(standard("Cast", vec![input.clone()], name("float"), vec![to_float]));
-		nodes.push(standard("Sub", vec![name("float"), name("offset")], name("centred"), vec![]));
-		nodes.push(standard("Mul", vec![name("centred"), name("scale")], output.clone(), vec![]));
-	}
-	graph.node = nodes;
-	Ok(found)
+		let standard = |op: &str, inputs: Vec<String>, output: String, attribute| {
+			standard_node(op, name(op), inputs, output, attribute)
+		};
+		let nodes = vec![
+			standard("Cast", vec![input.clone()], name("float"), vec![to_float]),
+			standard("Sub", vec![name("float"), name("offset")], name("centred"), vec![]),
+			standard("Mul", vec![name("centred"), name("scale")], output.clone(), vec![]),
+		];
+		Ok((nodes, initializers))
+	})
 }
 
 /// Writes each ONNX-ML `Imputer` (scikit-learn's `SimpleImputer`: every value equal to
@@ -770,38 +817,20 @@ fn rewrite_scalers(graph: &mut GraphProto) -> Result<bool, EvalError> {
 /// likewise for `int64` values) as the standard `Equal` (or `IsNaN`) and `Where`, with the imputed values
 /// as an initializer (one per column, or one for all). Returns whether there was one.
 fn rewrite_imputers(graph: &mut GraphProto) -> Result<bool, EvalError> {
-	let mut found = false;
-	let mut nodes = Vec::with_capacity(graph.node.len());
-	for (i, node) in core::mem::take(&mut graph.node).into_iter().enumerate() {
-		if !(is_ml(&node) && node.op_type == "Imputer") {
-			nodes.push(node);
-			continue;
-		}
-		found = true;
-		let bad = |why: &str| EvalError::MalformedModel(format!("Imputer `{}`: {why}", node.name));
-		let (Some(input), Some(output)) = (node.input.first(), node.output.first()) else {
-			return Err(bad("no input or output"));
-		};
+	rewrite_ml(graph, "Imputer", |i, node, input, output| {
 		let name = |what: &str| format!("modelchain_imputer_{i}_{what}");
-		let floats = attribute(&node, "imputed_value_floats").map(|a| a.floats.clone());
-		let ints = attribute(&node, "imputed_value_int64s").map(|a| a.ints.clone());
+		let floats = attribute(node, "imputed_value_floats").map(|a| a.floats.clone());
+		let ints = attribute(node, "imputed_value_int64s").map(|a| a.ints.clone());
 		// The values put in, and the value replaced: `None` for NaN.
 		let (values, replaced) = match (floats, ints) {
 			(Some(floats), _) if !floats.is_empty() => {
-				let replaced = attribute(&node, "replaced_value_float").map_or(0.0, |a| a.f);
-				let tensor = |name: String, values: Vec<f32>| TensorProto {
-					name,
-					dims: vec![values.len() as i64],
-					data_type: DataType::Float as i32,
-					float_data: values,
-					..Default::default()
-				};
-				let replaced =
-					(!replaced.is_nan()).then(|| tensor(name("replaced"), vec![replaced]));
-				(tensor(name("values"), floats), replaced)
+				let replaced = attribute(node, "replaced_value_float").map_or(0.0, |a| a.f);
+				let replaced = (!replaced.is_nan())
+					.then(|| floats_initializer(name("replaced"), vec![replaced]));
+				(floats_initializer(name("values"), floats), replaced)
 			},
 			(_, Some(ints)) if !ints.is_empty() => {
-				let replaced = attribute(&node, "replaced_value_int64").map_or(0, |a| a.i);
+				let replaced = attribute(node, "replaced_value_int64").map_or(0, |a| a.i);
 				let tensor = |name: String, values: Vec<i64>| TensorProto {
 					name,
 					dims: vec![values.len() as i64],
@@ -811,35 +840,29 @@ fn rewrite_imputers(graph: &mut GraphProto) -> Result<bool, EvalError> {
 				};
 				(tensor(name("values"), ints), Some(tensor(name("replaced"), vec![replaced])))
 			},
-			_ => return Err(bad("no imputed values")),
-		};
-		let standard = |op: &str, inputs: Vec<String>, output: String| NodeProto {
-			op_type: op.into(),
-			input: inputs,
-			output: vec![output],
-			name: name(op),
-			..Default::default()
-		};
-		match replaced {
-			Some(replaced) => {
-				nodes.push(standard(
-					"Equal",
-					vec![input.clone(), replaced.name.clone()],
-					name("mask"),
-				));
-				graph.initializer.push(replaced);
+			_ => {
+				return Err(EvalError::MalformedModel(format!(
+					"Imputer `{}`: no imputed values",
+					node.name
+				)))
 			},
-			None => nodes.push(standard("IsNaN", vec![input.clone()], name("mask"))),
-		}
-		nodes.push(standard(
+		};
+		let standard = |op: &str, inputs: Vec<String>, output: String| {
+			standard_node(op, name(op), inputs, output, vec![])
+		};
+		let mask = match &replaced {
+			Some(replaced) => {
+				standard("Equal", vec![input.clone(), replaced.name.clone()], name("mask"))
+			},
+			None => standard("IsNaN", vec![input.clone()], name("mask")),
+		};
+		let select = standard(
 			"Where",
 			vec![name("mask"), values.name.clone(), input.clone()],
 			output.clone(),
-		));
-		graph.initializer.push(values);
-	}
-	graph.node = nodes;
-	Ok(found)
+		);
+		Ok((vec![mask, select], [Some(values), replaced].into_iter().flatten().collect()))
+	})
 }
 
 /// The smallest probability a cross-entropy takes the logarithm of (a probability of 0 would be an

@@ -35,6 +35,34 @@ fn score(model: &str, dataset: &str, metric: Metric) -> Result<u64, EvalError> {
 	evaluate(&read(model), &golden(dataset), metric).map(|e| e.score)
 }
 
+/// The classifier's accuracy and top-`k` accuracy on `dataset` are onnxruntime's, its cross-entropy
+/// within 1e-6; it is a real classifier (above 85 %).
+fn scores_equal_onnxruntime(model: &str, dataset: &str, k: u32) {
+	file_scores_equal_onnxruntime(model, model, dataset, k);
+}
+
+/// [`scores_equal_onnxruntime`] for `file`.onnx, an export of `model`.
+fn file_scores_equal_onnxruntime(file: &str, model: &str, dataset: &str, k: u32) {
+	let golden = golden(dataset);
+	let bytes = read(&format!("{file}.onnx"));
+	let top_k = format!("top{k}_accuracy");
+	for (metric, name) in
+		[(Metric::Accuracy, "accuracy"), (Metric::TopKAccuracy(k), top_k.as_str())]
+	{
+		let (expected, _) = reference(model, name);
+		assert_eq!(
+			evaluate(&bytes, &golden, metric).map(|e| e.score),
+			Ok(expected),
+			"{file} {name}"
+		);
+	}
+	let (expected, _) = reference(model, "accuracy");
+	assert!(expected > 850_000_000, "{model} is a real classifier");
+	let (_, expected) = reference(model, "mean_cross_entropy");
+	let actual = evaluate(&bytes, &golden, Metric::MeanCrossEntropy).unwrap().score;
+	assert_close(actual, expected, file);
+}
+
 /// The model's mean squared error on the diabetes golden set is onnxruntime's.
 fn regressor_equals_onnxruntime(model: &str) {
 	let (_, expected) = reference(model, "mean_squared_error");
@@ -650,23 +678,11 @@ mod scikit_learn_exports {
 	use super::*;
 
 	fn classifier_equals_onnxruntime(model: &str) {
-		let iris = golden("iris_golden.safetensors");
-		for file in [format!("{model}.onnx"), format!("{model}_nozip.onnx")] {
-			let bytes = read(&file);
-			let (expected, _) = reference(model, "accuracy");
-			assert_eq!(
-				evaluate(&bytes, &iris, Metric::Accuracy).map(|e| e.score),
-				Ok(expected),
-				"{file}"
-			);
-			assert!(expected > 900_000_000, "{model} is a real classifier");
-			let (expected, _) = reference(model, "top2_accuracy");
-			let actual = evaluate(&bytes, &iris, Metric::TopKAccuracy(2)).map(|e| e.score);
-			assert_eq!(actual, Ok(expected), "{file} top-2");
-			// Probabilities, not logits: their logarithm, not their log-softmax, is the loss.
-			let (_, expected) = reference(model, "mean_cross_entropy");
-			let actual = evaluate(&bytes, &iris, Metric::MeanCrossEntropy).unwrap().score;
-			assert_close(actual, expected, &file);
+		let (expected, _) = reference(model, "accuracy");
+		assert!(expected > 900_000_000, "{model} is a real classifier");
+		// Probabilities, not logits: their logarithm, not their log-softmax, is the loss.
+		for file in [model.to_string(), format!("{model}_nozip")] {
+			file_scores_equal_onnxruntime(&file, model, "iris_golden.safetensors", 2);
 		}
 	}
 
@@ -726,29 +742,13 @@ mod tree_ensembles {
 
 	#[test]
 	fn a_classifier_numbered_out_of_order_equals_onnxruntime() {
-		let iris = golden("iris_golden.safetensors");
-		let bytes = read("odd_trees_classifier.onnx");
-		for (metric, name) in
-			[(Metric::Accuracy, "accuracy"), (Metric::TopKAccuracy(2), "top2_accuracy")]
-		{
-			let (expected, _) = reference("odd_trees_classifier", name);
-			assert_eq!(evaluate(&bytes, &iris, metric).map(|e| e.score), Ok(expected), "{name}");
-		}
-		let (_, expected) = reference("odd_trees_classifier", "mean_cross_entropy");
-		let actual = evaluate(&bytes, &iris, Metric::MeanCrossEntropy).unwrap().score;
-		assert_close(actual, expected, "cross-entropy");
+		scores_equal_onnxruntime("odd_trees_classifier", "iris_golden.safetensors", 2);
 	}
 
 	#[test]
 	fn a_binary_gradient_boosting_classifier_equals_onnxruntime() {
-		let cancer = golden("cancer_golden.safetensors");
-		let bytes = read("sk_boosting_binary.onnx");
-		let (expected, _) = reference("sk_boosting_binary", "accuracy");
-		assert_eq!(evaluate(&bytes, &cancer, Metric::Accuracy).map(|e| e.score), Ok(expected));
-		assert!(expected > 900_000_000, "a real classifier");
-		let (_, expected) = reference("sk_boosting_binary", "mean_cross_entropy");
-		let actual = evaluate(&bytes, &cancer, Metric::MeanCrossEntropy).unwrap().score;
-		assert_close(actual, expected, "cross-entropy");
+		// One score per sample (a logistic of it is class 1's probability), one base value.
+		scores_equal_onnxruntime("sk_boosting_binary", "cancer_golden.safetensors", 1);
 	}
 }
 
@@ -757,36 +757,16 @@ mod support_vector_machines {
 	//! mean imputer (`Imputer`), scored as onnxruntime scores them.
 	use super::*;
 
-	fn classifier_equals_onnxruntime(model: &str, dataset: &str) {
-		let golden = golden(dataset);
-		let bytes = read(&format!("{model}.onnx"));
-		for (metric, name) in
-			[(Metric::Accuracy, "accuracy"), (Metric::TopKAccuracy(2), "top2_accuracy")]
-		{
-			let (expected, _) = reference(model, name);
-			assert_eq!(
-				evaluate(&bytes, &golden, metric).map(|e| e.score),
-				Ok(expected),
-				"{model} {name}"
-			);
-		}
-		let (expected, _) = reference(model, "accuracy");
-		assert!(expected > 850_000_000, "{model} is a real classifier");
-		let (_, expected) = reference(model, "mean_cross_entropy");
-		let actual = evaluate(&bytes, &golden, Metric::MeanCrossEntropy).unwrap().score;
-		assert_close(actual, expected, model);
-	}
-
 	#[test]
 	fn an_rbf_svc_with_probabilities_equals_onnxruntime() {
 		// libsvm's pairwise Platt probabilities, coupled into class probabilities.
-		classifier_equals_onnxruntime("sk_svc_probabilities", "iris_golden.safetensors");
+		scores_equal_onnxruntime("sk_svc_probabilities", "iris_golden.safetensors", 2);
 	}
 
 	#[test]
 	fn an_rbf_svc_without_probabilities_equals_onnxruntime() {
 		// Its one-against-one decisions, turned into a score per class by standard operators.
-		classifier_equals_onnxruntime("sk_svc", "iris_golden.safetensors");
+		scores_equal_onnxruntime("sk_svc", "iris_golden.safetensors", 2);
 	}
 
 	#[test]
@@ -805,7 +785,7 @@ mod support_vector_machines {
 	#[test]
 	fn imputed_pixels_equal_onnxruntime() {
 		// Imputer (zero pixels become their column's mean), LinearClassifier, Normalizer.
-		classifier_equals_onnxruntime("sk_imputed_logreg", "digits_golden.safetensors");
+		scores_equal_onnxruntime("sk_imputed_logreg", "digits_golden.safetensors", 2);
 	}
 
 	#[test]
