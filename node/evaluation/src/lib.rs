@@ -29,8 +29,8 @@ use safetensors::{Dtype, SafeTensors};
 use sha2::{Digest, Sha256};
 use tract_onnx::{
 	pb::{
-		attribute_proto, tensor_proto::DataType, type_proto, AttributeProto, GraphProto,
-		ModelProto, NodeProto, OperatorSetIdProto, TensorProto, ValueInfoProto,
+		tensor_proto::DataType, type_proto, AttributeProto, GraphProto, ModelProto, NodeProto,
+		OperatorSetIdProto, ValueInfoProto,
 	},
 	prelude::*,
 	tract_hir::infer::Factoid,
@@ -48,6 +48,7 @@ pub use tract_onnx::prelude::DatumType;
 
 pub mod aggregate;
 mod extractor;
+mod rewrite;
 pub mod sandbox;
 pub mod service;
 mod svm;
@@ -436,11 +437,15 @@ pub struct Evaluation {
 pub fn evaluate(model: &[u8], golden: &GoldenSet, metric: Metric) -> Result<Evaluation, EvalError> {
 	let mut outputs = predict(model, golden)?;
 	let samples = golden.samples();
-	if matches!(golden.labels, Labels::Classes(_))
-		&& outputs.width == 1
-		&& outputs.kind != OutputKind::Labels
-	{
-		outputs = outputs.binary();
+	if matches!(golden.labels, Labels::Classes(_)) {
+		if outputs.width == 1 && outputs.kind != OutputKind::Labels {
+			outputs = outputs.binary();
+		} else if outputs.kind == OutputKind::Scores && outputs.are_distributions() {
+			// Probabilities computed by other operators than the ones `output_kind` knows: scikit-learn
+			// exports normalise counts or weights (`Div` by their sum: nearest neighbours, bagging,
+			// AdaBoost) or exponentiate log-probabilities (naive Bayes).
+			outputs.kind = OutputKind::Probabilities;
+		}
 	}
 	let score = match (&golden.labels, metric) {
 		(Labels::Classes(labels), Metric::Accuracy) if outputs.kind == OutputKind::Labels => {
@@ -498,12 +503,13 @@ fn to_ppb(value: f64) -> Score {
 	(value * PPB as f64).floor().clamp(0.0, Score::MAX as f64) as Score
 }
 
-/// What a model's prediction output holds, read off its element type and the operator that computes it.
+/// What a model's prediction output holds, read off its element type and the operator that computes it
+/// (and, for class scores of several classes, off its values: see [`Outputs::are_distributions`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum OutputKind {
 	/// Unnormalised scores: logits, log-probabilities (`LogSoftmax`), or regression values.
 	Scores,
-	/// Probabilities: the output of a `Softmax` or a `Sigmoid`.
+	/// Probabilities: the output of a `Softmax` or a `Sigmoid`, or rows that are distributions.
 	Probabilities,
 	/// Predicted class indices, one per sample (an integer output, e.g. an `ArgMax`).
 	Labels,
@@ -512,8 +518,8 @@ enum OutputKind {
 /// The model reduced to its prediction: the graph's one output is the prediction tensor, only the
 /// nodes that compute it are kept (an operator that only computes another output, such as a
 /// scikit-learn export's label, is never run), its tree ensembles and support vector machines are
-/// checked, and the ONNX-ML `Scaler`s and `Imputer`s are written as the standard operators they amount
-/// to. Returns what the prediction holds.
+/// checked, and the operators tract lacks or computes differently are written as the standard ones
+/// they amount to (`rewrite`). Returns what the prediction holds.
 fn prediction_graph(mut model: ModelProto) -> Result<(ModelProto, OutputKind), EvalError> {
 	let graph = model
 		.graph
@@ -526,13 +532,15 @@ fn prediction_graph(mut model: ModelProto) -> Result<(ModelProto, OutputKind), E
 	prune(graph);
 	trees::check(graph)?;
 	svm::check(graph)?;
-	let scalers = rewrite_scalers(graph)?;
-	let imputers = rewrite_imputers(graph)?;
-	if (scalers || imputers)
-		&& !model.opset_import.iter().any(|o| o.domain.is_empty() || o.domain == "ai.onnx")
-	{
-		// `Cast`, `Sub`, `Mul`, `Equal`, `IsNaN` and `Where` as of opset 13.
-		model.opset_import.push(OperatorSetIdProto { domain: String::new(), version: 13 });
+	let opset = model
+		.opset_import
+		.iter()
+		.find(|o| o.domain.is_empty() || o.domain == "ai.onnx")
+		.map(|o| o.version);
+	if rewrite::standard_forms(graph, opset)? && opset.is_none() {
+		model
+			.opset_import
+			.push(OperatorSetIdProto { domain: String::new(), version: rewrite::OPSET });
 	}
 	Ok((model, kind))
 }
@@ -693,13 +701,9 @@ fn binary_svm_label<'a>(graph: &'a GraphProto, mut name: &'a str) -> Option<&'a 
 }
 
 /// Keeps only the nodes the graph's outputs depend on (nodes are in topological order, so one pass
-/// from the last node back finds them). A graph with control flow (`If`, `Loop`, `Scan`: subgraphs that
-/// may read any earlier value) is left whole.
+/// from the last node back finds them). A node with subgraphs (`If`, `Loop`, `Scan`; scikit-learn's
+/// nearest neighbours compute distances in a `Scan`) also needs every value its subgraphs read.
 fn prune(graph: &mut GraphProto) {
-	if graph.node.iter().any(|n| n.attribute.iter().any(|a| a.g.is_some() || !a.graphs.is_empty()))
-	{
-		return;
-	}
 	let mut needed: std::collections::BTreeSet<String> =
 		graph.output.iter().map(|o| o.name.clone()).collect();
 	let mut keep = vec![false; graph.node.len()];
@@ -707,163 +711,29 @@ fn prune(graph: &mut GraphProto) {
 		if node.output.iter().any(|o| needed.contains(o)) {
 			keep[i] = true;
 			needed.extend(node.input.iter().filter(|i| !i.is_empty()).cloned());
+			for subgraph in node.attribute.iter().flat_map(|a| a.g.iter().chain(&a.graphs)) {
+				read_by(subgraph, &mut needed);
+			}
 		}
 	}
 	let mut kept = keep.into_iter();
 	graph.node.retain(|_| kept.next().unwrap_or(false));
 }
 
-/// Replaces each ONNX-ML `op_type` node of the graph by the standard nodes `rewrite` makes of it (given
-/// the node's index, the node, its input and its output), adding the initializers they read. Returns
-/// whether there was one.
-fn rewrite_ml(
-	graph: &mut GraphProto,
-	op_type: &str,
-	mut rewrite: impl FnMut(
-		usize,
-		&NodeProto,
-		&String,
-		&String,
-	) -> Result<(Vec<NodeProto>, Vec<TensorProto>), EvalError>,
-) -> Result<bool, EvalError> {
-	let mut found = false;
-	let mut nodes = Vec::with_capacity(graph.node.len());
-	for (i, node) in core::mem::take(&mut graph.node).into_iter().enumerate() {
-		if !(is_ml(&node) && node.op_type == op_type) {
-			nodes.push(node);
-			continue;
+/// Adds every value a node of `graph` or of its subgraphs reads to `names`: a superset of what the
+/// subgraph reads from the scopes around it.
+fn read_by(graph: &GraphProto, names: &mut std::collections::BTreeSet<String>) {
+	for node in &graph.node {
+		names.extend(node.input.iter().filter(|i| !i.is_empty()).cloned());
+		for subgraph in node.attribute.iter().flat_map(|a| a.g.iter().chain(&a.graphs)) {
+			read_by(subgraph, names);
 		}
-		found = true;
-		let (Some(input), Some(output)) = (node.input.first(), node.output.first()) else {
-			return Err(EvalError::MalformedModel(format!(
-				"{op_type} `{}`: no input or output",
-				node.name
-			)));
-		};
-		let (standard, initializers) = rewrite(i, &node, input, output)?;
-		nodes.extend(standard);
-		graph.initializer.extend(initializers);
-	}
-	graph.node = nodes;
-	Ok(found)
-}
-
-/// A standard-domain node.
-fn standard_node(
-	op: &str,
-	name: String,
-	input: Vec<String>,
-	output: String,
-	attribute: Vec<AttributeProto>,
-) -> NodeProto {
-	NodeProto {
-		op_type: op.into(),
-		input,
-		output: vec![output],
-		name,
-		attribute,
-		..Default::default()
 	}
 }
 
-/// A one-dimensional initializer of floats.
-fn floats_initializer(name: String, values: Vec<f32>) -> TensorProto {
-	TensorProto {
-		name,
-		dims: vec![values.len() as i64],
-		data_type: DataType::Float as i32,
-		float_data: values,
-		..Default::default()
-	}
-}
-
-/// Writes each ONNX-ML `Scaler` (`Y = (X - offset) * scale`, scikit-learn's `StandardScaler`) as the
-/// standard `Cast` to f32, `Sub` and `Mul`, with `offset` and `scale` as initializers. Returns whether
-/// there was one.
-fn rewrite_scalers(graph: &mut GraphProto) -> Result<bool, EvalError> {
-	rewrite_ml(graph, "Scaler", |i, node, input, output| {
-		let name = |what: &str| format!("modelchain_scaler_{i}_{what}");
-		let mut initializers = Vec::new();
-		for what in ["offset", "scale"] {
-			let values = attribute(node, what).map(|a| a.floats.clone()).unwrap_or_default();
-			if values.is_empty() {
-				return Err(EvalError::MalformedModel(format!(
-					"Scaler `{}`: no {what}",
-					node.name
-				)));
-			}
-			initializers.push(floats_initializer(name(what), values));
-		}
-		let to_float = AttributeProto {
-			name: "to".into(),
-			r#type: attribute_proto::AttributeType::Int as i32,
-			i: DataType::Float as i64,
-			..Default::default()
-		};
-		let standard = |op: &str, inputs: Vec<String>, output: String, attribute| {
-			standard_node(op, name(op), inputs, output, attribute)
-		};
-		let nodes = vec![
-			standard("Cast", vec![input.clone()], name("float"), vec![to_float]),
-			standard("Sub", vec![name("float"), name("offset")], name("centred"), vec![]),
-			standard("Mul", vec![name("centred"), name("scale")], output.clone(), vec![]),
-		];
-		Ok((nodes, initializers))
-	})
-}
-
-/// Writes each ONNX-ML `Imputer` (scikit-learn's `SimpleImputer`: every value equal to
-/// `replaced_value_float`, or NaN when that is NaN, becomes its column's `imputed_value_floats` entry;
-/// likewise for `int64` values) as the standard `Equal` (or `IsNaN`) and `Where`, with the imputed values
-/// as an initializer (one per column, or one for all). Returns whether there was one.
-fn rewrite_imputers(graph: &mut GraphProto) -> Result<bool, EvalError> {
-	rewrite_ml(graph, "Imputer", |i, node, input, output| {
-		let name = |what: &str| format!("modelchain_imputer_{i}_{what}");
-		let floats = attribute(node, "imputed_value_floats").map(|a| a.floats.clone());
-		let ints = attribute(node, "imputed_value_int64s").map(|a| a.ints.clone());
-		// The values put in, and the value replaced: `None` for NaN.
-		let (values, replaced) = match (floats, ints) {
-			(Some(floats), _) if !floats.is_empty() => {
-				let replaced = attribute(node, "replaced_value_float").map_or(0.0, |a| a.f);
-				let replaced = (!replaced.is_nan())
-					.then(|| floats_initializer(name("replaced"), vec![replaced]));
-				(floats_initializer(name("values"), floats), replaced)
-			},
-			(_, Some(ints)) if !ints.is_empty() => {
-				let replaced = attribute(node, "replaced_value_int64").map_or(0, |a| a.i);
-				let tensor = |name: String, values: Vec<i64>| TensorProto {
-					name,
-					dims: vec![values.len() as i64],
-					data_type: DataType::Int64 as i32,
-					int64_data: values,
-					..Default::default()
-				};
-				(tensor(name("values"), ints), Some(tensor(name("replaced"), vec![replaced])))
-			},
-			_ => {
-				return Err(EvalError::MalformedModel(format!(
-					"Imputer `{}`: no imputed values",
-					node.name
-				)))
-			},
-		};
-		let standard = |op: &str, inputs: Vec<String>, output: String| {
-			standard_node(op, name(op), inputs, output, vec![])
-		};
-		let mask = match &replaced {
-			Some(replaced) => {
-				standard("Equal", vec![input.clone(), replaced.name.clone()], name("mask"))
-			},
-			None => standard("IsNaN", vec![input.clone()], name("mask")),
-		};
-		let select = standard(
-			"Where",
-			vec![name("mask"), values.name.clone(), input.clone()],
-			output.clone(),
-		);
-		Ok((vec![mask, select], [Some(values), replaced].into_iter().flatten().collect()))
-	})
-}
+/// How far from 1 the sum of a row of class scores, and how far below 0 its values, may be for the row
+/// to be read as probabilities: rounding in f32 leaves about 1e-7 per class.
+pub const DISTRIBUTION_TOLERANCE: f64 = 1e-3;
 
 /// The smallest probability a cross-entropy takes the logarithm of (a probability of 0 would be an
 /// infinite loss).
@@ -879,6 +749,18 @@ struct Outputs {
 impl Outputs {
 	fn rows(&self) -> impl Iterator<Item = &[f64]> {
 		self.values.chunks_exact(self.width)
+	}
+
+	/// Whether every row is a probability distribution: its values summing to 1 and none below 0,
+	/// each within [`DISTRIBUTION_TOLERANCE`] (onnxruntime's `1 - p` of a binary classifier in f32 is
+	/// -1.2e-7 for p = 1). Logits of several samples practically never are.
+	fn are_distributions(&self) -> bool {
+		self.width > 1
+			&& !self.values.is_empty()
+			&& self.rows().all(|row| {
+				row.iter().all(|&p| p >= -DISTRIBUTION_TOLERANCE)
+					&& (row.iter().sum::<f64>() - 1.0).abs() <= DISTRIBUTION_TOLERANCE
+			})
 	}
 
 	/// A binary classifier's one score per sample as the scores of classes 0 and 1: a logit `z` as
@@ -1046,7 +928,7 @@ fn predict(model_bytes: &[u8], golden: &GoldenSet) -> Result<Outputs, EvalError>
 			.set_input_fact(index, TypedFact::dt_shape(*dt, &**shape).into())
 			.map_err(|e| EvalError::ShapeMismatch(format!("{e:#}")))?;
 	}
-	let model = model.into_optimized().map_err(|e| classify(format!("{e:#}")))?;
+	let model = optimized(model).map_err(|e| classify(format!("{e:#}")))?;
 	let plan = model.into_runnable().map_err(|e| classify(format!("{e:#}")))?;
 
 	let mut values = Vec::new();
@@ -1094,6 +976,28 @@ fn predict(model_bytes: &[u8], golden: &GoldenSet) -> Result<Outputs, EvalError>
 	Ok(Outputs { values, width: width.unwrap_or(1), kind })
 }
 
+/// The tract optimisation passes that change no value but can take time cubic in a node's fan-in.
+/// `PushSliceUp` moves one slice above the operator it follows per run over the graph and recomputes
+/// that operator's axes each time, quadratic in its inputs for a `Concat`: scikit-learn's
+/// `PolynomialFeatures` of 64 features gathers 2,144 columns one by one and concatenates them, and tract
+/// spent over 10 minutes of CPU on it. A slice computes the same values before or after an operator.
+const SKIPPED_PASSES: [&str; 1] = ["PushSliceUp"];
+
+/// `model` typed, decluttered and optimised as tract's `into_optimized` does, without [`SKIPPED_PASSES`].
+fn optimized(model: InferenceModel) -> TractResult<TypedModel> {
+	let mut model = model.into_typed()?;
+	declutter().session().optimize(&mut model)?;
+	model.optimize()?;
+	Ok(model)
+}
+
+/// tract's declutter passes without [`SKIPPED_PASSES`].
+fn declutter() -> tract_onnx::tract_hir::tract_core::optim::Optimizer {
+	let mut optimizer = tract_onnx::tract_hir::tract_core::optim::Optimizer::declutter();
+	optimizer.passes.retain(|pass| !SKIPPED_PASSES.iter().any(|s| format!("{pass:?}") == *s));
+	optimizer
+}
+
 /// One batch of golden inputs (`bytes`, little-endian values of `source`) as a tensor of the model's
 /// input type `fed`. Floats are rounded to a narrower float type, integers widened or made floats; a
 /// value the model's type cannot hold (an integer out of its range, a float beyond its largest) is a
@@ -1133,5 +1037,41 @@ fn classify(message: String) -> EvalError {
 		EvalError::UnsupportedOperator(message)
 	} else {
 		EvalError::ShapeMismatch(message)
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	fn outputs(values: Vec<f64>, width: usize) -> Outputs {
+		Outputs { values, width, kind: OutputKind::Scores }
+	}
+
+	#[test]
+	fn rows_summing_to_one_are_distributions() {
+		// onnxruntime's binary random forest: 1 - p in f32 is -1.2e-7 for p = 1.
+		assert!(outputs(vec![0.25, 0.75, -1.2e-7, 1.000_000_1], 2).are_distributions());
+		// Logits, a row that sums to 1 with a negative value, a row that sums to 0.9, one column.
+		assert!(!outputs(vec![2.0, -1.0, 0.5, 0.5], 2).are_distributions());
+		assert!(!outputs(vec![1.5, -0.5, 0.5, 0.5], 2).are_distributions());
+		assert!(!outputs(vec![0.5, 0.5, 0.5, 0.4], 2).are_distributions());
+		assert!(!outputs(vec![1.0, 1.0], 1).are_distributions());
+		assert!(!outputs(vec![], 2).are_distributions());
+	}
+
+	#[test]
+	fn only_the_skipped_passes_are_left_out_of_decluttering() {
+		let all: Vec<String> = tract_onnx::tract_hir::tract_core::optim::Optimizer::declutter()
+			.passes
+			.iter()
+			.map(|p| format!("{p:?}"))
+			.collect();
+		let kept: Vec<String> = declutter().passes.iter().map(|p| format!("{p:?}")).collect();
+		// A renamed pass in a later tract would otherwise silently run again.
+		for skipped in SKIPPED_PASSES {
+			assert!(all.iter().any(|p| p == skipped), "{skipped} is no pass of {all:?}");
+		}
+		assert_eq!(kept.len(), all.len() - SKIPPED_PASSES.len());
 	}
 }

@@ -803,6 +803,61 @@ mod support_vector_machines {
 	}
 }
 
+mod default_exports {
+	//! More of scikit-learn, exported with skl2onnx's default opsets and options (the probabilities as a
+	//! `ZipMap`), scored as onnxruntime scores their probabilities.
+	use super::*;
+
+	#[test]
+	fn nearest_neighbours_with_a_scan_equal_onnxruntime() {
+		// Distances computed in a `Scan`: the `ZipMap` after it is still left out. The probabilities
+		// are the neighbours' votes divided by their sum.
+		scores_equal_onnxruntime("sk_knn_classifier", "iris_golden.safetensors", 2);
+	}
+
+	#[test]
+	fn averaged_probabilities_of_standard_operators_equal_onnxruntime() {
+		scores_equal_onnxruntime("sk_bagging", "iris_golden.safetensors", 2);
+	}
+
+	#[test]
+	fn naive_bayes_equals_onnxruntime() {
+		// Log-likelihoods in the hundreds to thousands through `ReduceLogSumExp`, which tract computes
+		// as log(sum(exp(x))): NaN, or every sample in class 0, before the engine wrote it stably.
+		scores_equal_onnxruntime("sk_multinomial_nb", "digits_golden.safetensors", 2);
+		scores_equal_onnxruntime("sk_complement_nb", "cancer_golden.safetensors", 1);
+	}
+
+	#[test]
+	fn binarized_and_one_hot_encoded_features_equal_onnxruntime() {
+		// ONNX-ML `Binarizer` and `OneHotEncoder` (a `KBinsDiscretizer`), which tract lacks.
+		scores_equal_onnxruntime("sk_binarized_nb", "digits_golden.safetensors", 2);
+		scores_equal_onnxruntime("sk_kbins_logreg", "iris_golden.safetensors", 2);
+	}
+
+	#[test]
+	fn polynomial_features_equal_onnxruntime() {
+		// 496 columns gathered one by one and concatenated (993 nodes).
+		scores_equal_onnxruntime("sk_polynomial_logreg", "cancer_golden.safetensors", 1);
+	}
+
+	#[test]
+	fn one_hot_encoders_the_engine_cannot_read_are_refused_with_reasons() {
+		let strings =
+			score("bad_one_hot_strings.onnx", "digits_golden.safetensors", Metric::Accuracy);
+		assert!(
+			matches!(&strings, Err(EvalError::UnsupportedOperator(m)) if m.contains("string categories")),
+			"{strings:?}"
+		);
+		let twice =
+			score("bad_one_hot_duplicates.onnx", "digits_golden.safetensors", Metric::Accuracy);
+		assert!(
+			matches!(&twice, Err(EvalError::MalformedModel(m)) if m.contains("category 1 is listed twice")),
+			"{twice:?}"
+		);
+	}
+}
+
 mod several_inputs {
 	//! Models of several inputs, fed by the golden tensors named as their inputs.
 	use super::*;
