@@ -53,6 +53,78 @@ def make_bench_files(workdir):
     return model_path, golden_path
 
 
+def save_bench_model(nodes, inits, input_shape, path, opset):
+    graph = helper.make_graph(nodes, path.stem, [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", *input_shape])],
+                              [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 10])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    model.ir_version = 10
+    onnx.checker.check_model(model)
+    path.write_bytes(model.SerializeToString())
+
+
+def make_cnn_files(workdir, rng):
+    """A small convolutional network (two 3x3 convolutions of 16 and 32 channels, ReLU, 2x2 max pooling,
+    a dense layer to 10 classes; random weights) and 1,024 synthetic 1x28x28 images."""
+    path, golden_path = workdir / "bench_cnn.onnx", workdir / "bench_cnn_golden.safetensors"
+    T = lambda a, n: numpy_helper.from_array(np.asarray(a, np.float32), n)
+    inits = [T(rng.standard_normal((16, 1, 3, 3)) / 3, "k1"), T(np.zeros(16), "c1"),
+             T(rng.standard_normal((32, 16, 3, 3)) / 12, "k2"), T(np.zeros(32), "c2"),
+             T(rng.standard_normal((1568, 10)) / 40, "w"), T(np.zeros(10), "b"),
+             numpy_helper.from_array(np.array([0, -1], np.int64), "flat")]
+    nodes = [helper.make_node("Conv", ["input", "k1", "c1"], ["h1"], pads=[1, 1, 1, 1]),
+             helper.make_node("Relu", ["h1"], ["r1"]),
+             helper.make_node("MaxPool", ["r1"], ["p1"], kernel_shape=[2, 2], strides=[2, 2]),
+             helper.make_node("Conv", ["p1", "k2", "c2"], ["h2"], pads=[1, 1, 1, 1]),
+             helper.make_node("Relu", ["h2"], ["r2"]),
+             helper.make_node("MaxPool", ["r2"], ["p2"], kernel_shape=[2, 2], strides=[2, 2]),
+             helper.make_node("Reshape", ["p2", "flat"], ["f"]),
+             helper.make_node("Gemm", ["f", "w", "b"], ["logits"])]
+    save_bench_model(nodes, inits, [1, 28, 28], path, 13)
+    save_file({"inputs": rng.random((1024, 1, 28, 28), dtype=np.float32),
+               "labels": rng.integers(0, 10, 1024).astype(np.int64)}, str(golden_path))
+    return path, golden_path
+
+
+def make_attention_files(workdir, rng):
+    """A transformer encoder block (sequence 16, width 32, 4 heads: layer norm, self-attention with a
+    softmax, residual, layer norm, GELU feed-forward of width 64, residual), mean-pooled into a dense
+    layer to 10 classes; random weights. And 1,024 synthetic sequences."""
+    path, golden_path = workdir / "bench_attention.onnx", workdir / "bench_attention_golden.safetensors"
+    T = lambda a, n: numpy_helper.from_array(np.asarray(a, np.float32), n)
+    I = lambda a, n: numpy_helper.from_array(np.asarray(a, np.int64), n)
+    S, D, H = 16, 32, 4
+    inits = [T(np.ones(D), "g"), T(np.zeros(D), "z"), T(np.float32(1 / np.sqrt(D // H)), "scale"),
+             I([0, S, H, D // H], "heads"), I([0, S, D], "joined"), I([1], "seq_axis")]
+    inits += [T(rng.standard_normal((D, D)) / np.sqrt(D), n) for n in ("wq", "wk", "wv", "wo")]
+    inits += [T(rng.standard_normal((D, 2 * D)) / np.sqrt(D), "w1"), T(rng.standard_normal((2 * D, D)) / np.sqrt(2 * D), "w2"),
+              T(rng.standard_normal((D, 10)) / np.sqrt(D), "wc"), T(np.zeros(10), "bc")]
+    nodes = [helper.make_node("LayerNormalization", ["input", "g", "z"], ["n1"], axis=-1)]
+    for x in "qkv":
+        nodes += [helper.make_node("MatMul", ["n1", f"w{x}"], [f"{x}0"]),
+                  helper.make_node("Reshape", [f"{x}0", "heads"], [f"{x}1"]),
+                  helper.make_node("Transpose", [f"{x}1"], [x], perm=[0, 2, 1, 3])]
+    nodes += [helper.make_node("Transpose", ["k"], ["kt"], perm=[0, 1, 3, 2]),
+              helper.make_node("MatMul", ["q", "kt"], ["s0"]),
+              helper.make_node("Mul", ["s0", "scale"], ["s"]),
+              helper.make_node("Softmax", ["s"], ["a"], axis=-1),
+              helper.make_node("MatMul", ["a", "v"], ["o0"]),
+              helper.make_node("Transpose", ["o0"], ["o1"], perm=[0, 2, 1, 3]),
+              helper.make_node("Reshape", ["o1", "joined"], ["o2"]),
+              helper.make_node("MatMul", ["o2", "wo"], ["o"]),
+              helper.make_node("Add", ["input", "o"], ["r1"]),
+              helper.make_node("LayerNormalization", ["r1", "g", "z"], ["n2"], axis=-1),
+              helper.make_node("MatMul", ["n2", "w1"], ["f0"]),
+              helper.make_node("Gelu", ["f0"], ["f1"]),
+              helper.make_node("MatMul", ["f1", "w2"], ["f2"]),
+              helper.make_node("Add", ["r1", "f2"], ["r2"]),
+              helper.make_node("ReduceMean", ["r2", "seq_axis"], ["pooled"], keepdims=0),
+              helper.make_node("Gemm", ["pooled", "wc", "bc"], ["logits"])]
+    save_bench_model(nodes, inits, [S, D], path, 20)
+    save_file({"inputs": rng.standard_normal((1024, S, D)).astype(np.float32),
+               "labels": rng.integers(0, 10, 1024).astype(np.int64)}, str(golden_path))
+    return path, golden_path
+
+
 def make_polynomial_files(workdir):
     """scikit-learn's PolynomialFeatures(2) and a logistic regression on the digits, exported by skl2onnx
     with its default opsets: 2,145 columns from 64 features, each gathered by its own nodes and all
@@ -126,6 +198,17 @@ def main(binary, sandbox, workdir, repeats):
     if sandboxed["score"] != engine["score"]:
         sys.exit(f"the sandbox and the engine disagree: {sandboxed['score']} vs {engine['score']}")
 
+    # Larger operators than the MLP's: convolutions, attention.
+    rng = np.random.default_rng(2027)
+    networks = {}
+    for name, make in [("cnn", make_cnn_files), ("attention", make_attention_files)]:
+        path, golden = make(workdir, rng)
+        result = run_engine(binary, "evaluate", path, golden, "accuracy", repeats)
+        ort_time, score = timed(repeats, lambda: onnxruntime_accuracy(path, golden))
+        if result["score"] != score:
+            sys.exit(f"the engine and onnxruntime disagree on {name}: {result['score']} vs {score}")
+        networks[name] = (result["seconds"], ort_time)
+
     # One repeat: the engine takes tens of seconds on it.
     poly_path, digits_path, poly_nodes = make_polynomial_files(workdir)
     poly = run_engine(binary, "evaluate", poly_path, digits_path, "accuracy", 1)
@@ -149,6 +232,10 @@ def main(binary, sandbox, workdir, repeats):
           f"| {engine['seconds'] * 1e3:.1f} ms | onnxruntime {ort_seconds * 1e3:.1f} ms | {engine['seconds'] / ort_seconds:.2f}x |")
     print(f"| the same evaluation in the node's sandbox (child process: start, input piped, evaluate) "
           f"| {sandboxed['seconds'] * 1e3:.1f} ms | in process {engine['seconds'] * 1e3:.1f} ms | {sandboxed['seconds'] / engine['seconds']:.2f}x |")
+    for name, what in [("cnn", "CNN (2 conv 3x3 of 16 and 32 channels, max pooling, dense) on 1,024 1x28x28 images"),
+                       ("attention", "transformer encoder block (sequence 16, width 32, 4 heads, GELU feed-forward) on 1,024 sequences")]:
+        seconds, ort_time = networks[name]
+        print(f"| evaluate {what} (1 thread) | {seconds * 1e3:.1f} ms | onnxruntime {ort_time * 1e3:.1f} ms | {seconds / ort_time:.2f}x |")
     print(f"| evaluate PolynomialFeatures(2) + LogisticRegression ({poly_nodes} nodes) on 540 digits (1 run) "
           f"| {poly['seconds']:.2f} s | onnxruntime {poly_ort_seconds:.2f} s | {poly['seconds'] / poly_ort_seconds:.0f}x |")
     print(f"| SHA-256 of a 256 MiB file (read + hash) | {digest['seconds'] * 1e3:.0f} ms ({mib / digest['seconds']:.0f} MiB/s) "

@@ -905,13 +905,26 @@ fn predict(model_bytes: &[u8], golden: &GoldenSet) -> Result<Outputs, EvalError>
 	// `MAX_BATCH` samples and `MAX_BATCH_INPUT_BYTES`, so memory stays bounded however large the golden set
 	// and its samples are. The batch depends only on the model and the golden set, so every validator
 	// uses the same.
-	let fixed_batch = model
-		.input_fact(0)
-		.ok()
-		.and_then(|fact| fact.shape.dims().next().and_then(|d| d.concretize()))
-		.and_then(|d| d.to_i64().ok())
-		.filter(|&b| b > 0)
-		.map(|b| b as usize);
+	// Any input may declare the fixed batch (the others' may be symbolic); inputs that declare different
+	// ones cannot be fed together.
+	let mut fixed: Vec<usize> = (0..fed.len())
+		.filter_map(|index| {
+			let fact = model.input_fact(index).ok()?;
+			let batch = fact.shape.dims().next()?.concretize()?.to_i64().ok()?;
+			usize::try_from(batch).ok().filter(|&b| b > 0)
+		})
+		.collect();
+	fixed.sort_unstable();
+	fixed.dedup();
+	let fixed_batch = match fixed.as_slice() {
+		[] => None,
+		[batch] => Some(*batch),
+		_ => {
+			return Err(EvalError::ShapeMismatch(format!(
+				"the model's inputs declare different batch sizes {fixed:?}"
+			)))
+		},
+	};
 	let sample_bytes = fed
 		.iter()
 		.map(|(input, dt)| input.sample_len() * input.input_type.size_of().max(dt.size_of()))

@@ -183,6 +183,21 @@ fn a_fixed_batch_model_is_fed_sample_by_sample_with_the_same_result() {
 }
 
 #[test]
+fn a_fixed_batch_on_any_input_is_honoured() {
+	// Only the second input declares batch 1, and a `Reshape` to [1, 64] relies on it.
+	let halves = golden("digits_golden_halves.safetensors");
+	let (expected, _) = reference("digits_mlp_halves", "accuracy");
+	let model = read("digits_mlp_halves_batch1.onnx");
+	assert_eq!(evaluate(&model, &halves, Metric::Accuracy).map(|e| e.score), Ok(expected));
+	// Inputs of batch 2 and 1.
+	let conflict = evaluate(&read("bad_batch_conflict.onnx"), &halves, Metric::Accuracy);
+	assert!(
+		matches!(&conflict, Err(EvalError::ShapeMismatch(m)) if m.contains("different batch sizes [1, 2]")),
+		"{conflict:?}"
+	);
+}
+
+#[test]
 fn evaluation_is_deterministic() {
 	let a = evaluate(
 		&read("digits_mlp.onnx"),
