@@ -219,6 +219,12 @@ fn malformed_models_are_typed_errors() {
 		let result = score(bad, "digits_golden.safetensors", Metric::Accuracy);
 		assert!(matches!(result, Err(EvalError::MalformedModel(_))), "{bad}: {result:?}");
 	}
+	// Weights in "external data" naming a file of the validator's (/etc/passwd) are never read.
+	let result = score("bad_external_data.onnx", "digits_golden.safetensors", Metric::Accuracy);
+	assert!(
+		matches!(&result, Err(EvalError::MalformedModel(m)) if m.contains("external data")),
+		"{result:?}"
+	);
 }
 
 #[test]
