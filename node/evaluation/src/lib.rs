@@ -711,9 +711,7 @@ fn prune(graph: &mut GraphProto) {
 		if node.output.iter().any(|o| needed.contains(o)) {
 			keep[i] = true;
 			needed.extend(node.input.iter().filter(|i| !i.is_empty()).cloned());
-			for subgraph in node.attribute.iter().flat_map(|a| a.g.iter().chain(&a.graphs)) {
-				read_by(subgraph, &mut needed);
-			}
+			subgraphs(node).for_each(|subgraph| read_by(subgraph, &mut needed));
 		}
 	}
 	let mut kept = keep.into_iter();
@@ -725,10 +723,13 @@ fn prune(graph: &mut GraphProto) {
 fn read_by(graph: &GraphProto, names: &mut std::collections::BTreeSet<String>) {
 	for node in &graph.node {
 		names.extend(node.input.iter().filter(|i| !i.is_empty()).cloned());
-		for subgraph in node.attribute.iter().flat_map(|a| a.g.iter().chain(&a.graphs)) {
-			read_by(subgraph, names);
-		}
+		subgraphs(node).for_each(|subgraph| read_by(subgraph, names));
 	}
+}
+
+/// The subgraphs of a node's attributes (the bodies of `If`, `Loop`, `Scan`).
+fn subgraphs(node: &NodeProto) -> impl Iterator<Item = &GraphProto> {
+	node.attribute.iter().flat_map(|a| a.g.iter().chain(&a.graphs))
 }
 
 /// How far from 1 the sum of a row of class scores, and how far below 0 its values, may be for the row
