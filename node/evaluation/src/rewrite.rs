@@ -23,15 +23,16 @@ pub(crate) fn standard_forms(
 	let imputers = imputers(graph)?;
 	let binarizers = binarizers(graph)?;
 	let encoders = one_hot_encoders(graph, opset.unwrap_or(OPSET))?;
-	stable_log_sum_exp(graph);
+	stable_log_sum_exp(graph)?;
 	Ok(scalers || imputers || binarizers || encoders)
 }
 
-/// Replaces each ONNX-ML `op_type` node of the graph by the standard nodes `rewrite` makes of it (given
-/// the node's index, the node, its input and its output), adding the initializers they read. Returns
-/// whether there was one.
-fn rewrite_ml(
+/// Replaces each `op_type` node of the graph in the domain `in_domain` accepts ([`is_ml`] or
+/// [`is_standard`]) by the standard nodes `rewrite` makes of it (given the node's index, the node, its
+/// first input and its first output), adding the initializers they read. Returns whether there was one.
+fn rewrite_nodes(
 	graph: &mut GraphProto,
+	in_domain: fn(&NodeProto) -> bool,
 	op_type: &str,
 	mut rewrite: impl FnMut(
 		usize,
@@ -43,7 +44,7 @@ fn rewrite_ml(
 	let mut found = false;
 	let mut nodes = Vec::with_capacity(graph.node.len());
 	for (i, node) in core::mem::take(&mut graph.node).into_iter().enumerate() {
-		if !(is_ml(&node) && node.op_type == op_type) {
+		if !(in_domain(&node) && node.op_type == op_type) {
 			nodes.push(node);
 			continue;
 		}
@@ -95,7 +96,7 @@ fn floats_initializer(name: String, values: Vec<f32>) -> TensorProto {
 /// standard `Cast` to f32, `Sub` and `Mul`, with `offset` and `scale` as initializers. Returns whether
 /// there was one.
 fn scalers(graph: &mut GraphProto) -> Result<bool, EvalError> {
-	rewrite_ml(graph, "Scaler", |i, node, input, output| {
+	rewrite_nodes(graph, is_ml, "Scaler", |i, node, input, output| {
 		let name = |what: &str| format!("modelchain_scaler_{i}_{what}");
 		let mut initializers = Vec::new();
 		for what in ["offset", "scale"] {
@@ -126,7 +127,7 @@ fn scalers(graph: &mut GraphProto) -> Result<bool, EvalError> {
 /// likewise for `int64` values) as the standard `Equal` (or `IsNaN`) and `Where`, with the imputed values
 /// as an initializer (one per column, or one for all). Returns whether there was one.
 fn imputers(graph: &mut GraphProto) -> Result<bool, EvalError> {
-	rewrite_ml(graph, "Imputer", |i, node, input, output| {
+	rewrite_nodes(graph, is_ml, "Imputer", |i, node, input, output| {
 		let name = |what: &str| format!("modelchain_imputer_{i}_{what}");
 		let floats = attribute(node, "imputed_value_floats").map(|a| a.floats.clone());
 		let ints = attribute(node, "imputed_value_int64s").map(|a| a.ints.clone());
@@ -187,7 +188,7 @@ fn int_attribute(name: &str, value: i64) -> AttributeProto {
 /// Writes each ONNX-ML `Binarizer` (scikit-learn's `Binarizer`: 1 where `X > threshold`, else 0, in the
 /// input's type) as the standard `CastLike` and `Greater`. Returns whether there was one.
 fn binarizers(graph: &mut GraphProto) -> Result<bool, EvalError> {
-	rewrite_ml(graph, "Binarizer", |i, node, input, output| {
+	rewrite_nodes(graph, is_ml, "Binarizer", |i, node, input, output| {
 		let name = |what: &str| format!("modelchain_binarizer_{i}_{what}");
 		let threshold = attribute(node, "threshold").map_or(0.0, |a| a.f);
 		let standard = |op: &str, inputs: Vec<String>, output: String| {
@@ -211,7 +212,7 @@ fn binarizers(graph: &mut GraphProto) -> Result<bool, EvalError> {
 /// categories are an unsupported operator (golden inputs are numbers); repeated ones are malformed.
 /// `opset` is the model's standard opset, which decides how `Unsqueeze` takes its axes.
 fn one_hot_encoders(graph: &mut GraphProto, opset: i64) -> Result<bool, EvalError> {
-	rewrite_ml(graph, "OneHotEncoder", |i, node, input, output| {
+	rewrite_nodes(graph, is_ml, "OneHotEncoder", |i, node, input, output| {
 		let name = |what: &str| format!("modelchain_one_hot_{i}_{what}");
 		let categories = attribute(node, "cats_int64s").map(|a| a.ints.clone()).unwrap_or_default();
 		if categories.is_empty() {
@@ -287,17 +288,8 @@ fn one_hot_encoders(graph: &mut GraphProto, opset: i64) -> Result<bool, EvalErro
 /// that overflows to infinity once a value passes about 88 in f32 and gives `-inf` once all fall below
 /// about -104, where the log-likelihoods of a naive Bayes model on unscaled features already are. The
 /// node's own `ReduceLogSumExp` then only sees values ≤ 0 with one 0 in each reduction.
-fn stable_log_sum_exp(graph: &mut GraphProto) {
-	let mut nodes = Vec::with_capacity(graph.node.len());
-	for (i, node) in core::mem::take(&mut graph.node).into_iter().enumerate() {
-		let (Some(x), Some(y)) = (node.input.first(), node.output.first()) else {
-			nodes.push(node);
-			continue;
-		};
-		if !(is_standard(&node) && node.op_type == "ReduceLogSumExp") {
-			nodes.push(node);
-			continue;
-		}
+fn stable_log_sum_exp(graph: &mut GraphProto) -> Result<bool, EvalError> {
+	rewrite_nodes(graph, is_standard, "ReduceLogSumExp", |i, node, x, y| {
 		let (x, y) = (x.clone(), y.clone());
 		let name = |what: &str| format!("modelchain_log_sum_exp_{i}_{what}");
 		let standard = |op: &str, inputs: Vec<String>, output: String, attribute| {
@@ -309,7 +301,8 @@ fn stable_log_sum_exp(graph: &mut GraphProto) {
 		let mut kept_dims: Vec<_> =
 			node.attribute.iter().filter(|a| a.name != "keepdims").cloned().collect();
 		kept_dims.push(int_attribute("keepdims", 1));
-		nodes.push(standard("CastLike", vec![name("zero_f32"), x.clone()], name("zero"), vec![]));
+		let mut nodes =
+			vec![standard("CastLike", vec![name("zero_f32"), x.clone()], name("zero"), vec![])];
 		// The maximum with its reduced axes kept (subtracted from `x`) and shaped as the node's output
 		// (added to the result), each 0 where it is not finite (`m - m` is NaN there).
 		for (what, attributes) in [("kept", kept_dims), ("out", node.attribute.clone())] {
@@ -338,7 +331,6 @@ fn stable_log_sum_exp(graph: &mut GraphProto) {
 			},
 			standard("Add", vec![name("shifted_sum"), name("shift_out")], y, vec![]),
 		]);
-		graph.initializer.push(floats_initializer(name("zero_f32"), vec![0.0]));
-	}
-	graph.node = nodes;
+		Ok((nodes, vec![floats_initializer(name("zero_f32"), vec![0.0])]))
+	})
 }
