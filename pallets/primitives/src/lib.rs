@@ -27,7 +27,7 @@ pub mod scoring;
 pub mod validators;
 
 pub use rewards::{Contribution, RoundRewards, RoundSettlement, ScoringRecords};
-pub use validators::{ScorerStakes, StakeGuard};
+pub use validators::{ScorerStakes, SessionScoringKey, StakeGuard};
 
 pub use scoring::{
 	AggregatePart, AggregateParts, AggregationRule, ArtifactCheck, ArtifactFault, EvaluationPoll,

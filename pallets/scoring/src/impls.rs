@@ -480,8 +480,10 @@ impl<T: Config> modelchain_primitives::ScoringRecords<T::AccountId, BalanceOf<T>
 
 /// The validator set reads a validator's bond: its scorer stake.
 impl<T: Config> modelchain_primitives::ScorerStakes<T::AccountId, BalanceOf<T>> for Pallet<T> {
-	fn stake_of(who: &T::AccountId) -> Option<BalanceOf<T>> {
-		Scorers::<T>::get(who).map(|scorer| scorer.stake)
+	type Key = ScorerId;
+
+	fn scorer_of(who: &T::AccountId) -> Option<(BalanceOf<T>, ScorerId)> {
+		Scorers::<T>::get(who).map(|scorer| (scorer.stake, scorer.key))
 	}
 
 	/// Registers directly, past `MaxScorers` if need be: other pallets' benchmarks fill their own

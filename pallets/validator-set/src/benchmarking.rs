@@ -8,11 +8,13 @@ use frame_support::traits::{EnsureOrigin, Get};
 use frame_system::RawOrigin;
 use modelchain_primitives::ScorerStakes;
 
-/// A scorer with keys and `MinBond` plus `extra`, not a candidate yet.
+/// A scorer with session keys (its scorer key among them) and `MinBond` plus `extra`, not a
+/// candidate yet.
 fn scorer<T: Config>(name: &'static str, index: u32, extra: u32) -> T::AccountId {
 	let who: T::AccountId = account(name, index, 0);
 	T::Scorers::benchmark_scorer(&who, T::MinBond::get() + extra.into());
-	T::BenchmarkHelper::register_keys(&who);
+	let (_, key) = T::Scorers::scorer_of(&who).expect("registered");
+	T::BenchmarkHelper::register_keys(&who, key);
 	who
 }
 
@@ -37,6 +39,7 @@ mod benchmarks {
 		Candidates::<T>::kill();
 		candidates::<T>(T::MaxCandidates::get() - 1);
 		let who = scorer::<T>("joiner", 0, 0);
+		whitelist_account!(who);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()));
 		assert!(Candidates::<T>::get().contains(&who));
@@ -47,6 +50,7 @@ mod benchmarks {
 	fn leave() {
 		Candidates::<T>::kill();
 		let who = candidates::<T>(T::MaxCandidates::get()).pop().expect("a candidate");
+		whitelist_account!(who);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()));
 		assert!(!Candidates::<T>::get().contains(&who));

@@ -3,13 +3,9 @@
 
 use crate::{pallet::*, SessionIndex, WeightInfo};
 use alloc::vec::Vec;
-use frame_support::{
-	ensure,
-	pallet_prelude::*,
-	traits::{EstimateNextSessionRotation, ValidatorRegistration},
-};
+use frame_support::{ensure, pallet_prelude::*, traits::EstimateNextSessionRotation};
 use frame_system::pallet_prelude::BlockNumberFor;
-use modelchain_primitives::ScorerStakes;
+use modelchain_primitives::{ScorerStakes, SessionScoringKey};
 use sp_runtime::{
 	traits::{Saturating, Zero},
 	DispatchResult, Permill,
@@ -17,9 +13,10 @@ use sp_runtime::{
 
 impl<T: Config> Pallet<T> {
 	pub(crate) fn do_join(who: T::AccountId) -> DispatchResult {
-		let bond = T::Scorers::stake_of(&who).ok_or(Error::<T>::NotScorer)?;
+		let (bond, key) = T::Scorers::scorer_of(&who).ok_or(Error::<T>::NotScorer)?;
 		ensure!(bond >= T::MinBond::get(), Error::<T>::BondTooLow);
-		ensure!(T::KeysRegistered::is_registered(&who), Error::<T>::NoSessionKeys);
+		let session_key = T::SessionKeys::scoring_key(&who).ok_or(Error::<T>::NoSessionKeys)?;
+		ensure!(session_key == key, Error::<T>::ScoringKeyMismatch);
 		Candidates::<T>::try_mutate(|candidates| {
 			ensure!(!candidates.contains(&who), Error::<T>::AlreadyCandidate);
 			candidates.try_push(who.clone()).map_err(|_| Error::<T>::TooManyCandidates)
@@ -41,16 +38,21 @@ impl<T: Config> Pallet<T> {
 		Ok(free_from)
 	}
 
+	/// Whether candidate `who` may validate now: a scorer bonded with at least `MinBond` whose
+	/// session scoring key is its scorer key (keys may have changed since it joined). Its bond if so.
+	fn eligible(who: &T::AccountId) -> Option<T::Balance> {
+		let (bond, key) = T::Scorers::scorer_of(who)?;
+		let eligible = bond >= T::MinBond::get()
+			&& T::SessionKeys::scoring_key(who).is_some_and(|session_key| session_key == key);
+		eligible.then_some(bond)
+	}
+
 	/// The top `MaxValidators` eligible candidates by bond (ties: the lower account), or `None` when
 	/// none is eligible (the current set then stays).
 	pub(crate) fn plan(session: SessionIndex) -> Option<Vec<T::AccountId>> {
 		let mut ranked: Vec<(T::AccountId, T::Balance)> = Candidates::<T>::get()
 			.into_iter()
-			.filter(|who| T::KeysRegistered::is_registered(who))
-			.filter_map(|who| {
-				let bond = T::Scorers::stake_of(&who)?;
-				(bond >= T::MinBond::get()).then_some((who, bond))
-			})
+			.filter_map(|who| Self::eligible(&who).map(|bond| (who, bond)))
 			.collect();
 		if ranked.is_empty() {
 			log::warn!(target: "runtime::validator-set", "no eligible candidate for session {session}: the set stays");

@@ -8,8 +8,10 @@
 //!   ([`Config::Scorers`]). The stake that weighs a validator's verdicts is the stake it risks as a
 //!   validator; there is no second deposit to manage.
 //! - **Candidate**: a scorer with at least [`Config::MinBond`] and session keys set
-//!   (`session.setKeys`, with the Aura, GRANDPA and scoring keys from `author_rotateKeys`) that called
-//!   [`Pallet::join`].
+//!   (`session.setKeys`, with the Aura, GRANDPA and scoring keys from `author_rotateKeys`) whose
+//!   scoring key is the key it registered as a scorer, that called [`Pallet::join`]. A validator
+//!   whose keys differ would author blocks but its node could never sign a score, so `join` refuses
+//!   it and planning passes over a candidate whose keys changed since.
 //! - **Validator set**: at each new session, the top [`Config::MaxValidators`] candidates by bond
 //!   (ties: the lower account id). `pallet-session` applies the set planned for session `n` from session
 //!   `n + 1`, so a new candidate authors from the session after next.
@@ -46,23 +48,29 @@ pub mod weights;
 
 pub use weights::WeightInfo;
 
-use modelchain_primitives::StakeGuard;
+use modelchain_primitives::{ScorerStakes, StakeGuard};
 pub use sp_staking::SessionIndex;
+
+/// The key a scorer registered with the scoring pallet ([`Config::Scorers`]).
+pub type ScorerKeyOf<T> = <<T as Config>::Scorers as ScorerStakes<
+	<T as frame_system::Config>::AccountId,
+	<T as Config>::Balance,
+>>::Key;
 
 /// Sets up what the benchmarks need from the runtime.
 #[cfg(feature = "runtime-benchmarks")]
-pub trait BenchmarkHelper<AccountId> {
-	/// Gives `who` session keys.
-	fn register_keys(who: &AccountId);
+pub trait BenchmarkHelper<AccountId, Key> {
+	/// Gives `who` session keys whose scoring key is `scoring`.
+	fn register_keys(who: &AccountId, scoring: Key);
 }
 
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
 	use alloc::vec::Vec;
-	use frame_support::{pallet_prelude::*, traits::ValidatorRegistration};
+	use frame_support::pallet_prelude::*;
 	use frame_system::pallet_prelude::*;
-	use modelchain_primitives::ScorerStakes;
+	use modelchain_primitives::SessionScoringKey;
 	use sp_runtime::traits::AtLeast32BitUnsigned;
 
 	/// The in-code storage version.
@@ -81,11 +89,12 @@ pub mod pallet {
 		/// The balance bonds are counted in.
 		type Balance: Parameter + Member + MaxEncodedLen + AtLeast32BitUnsigned + Copy;
 
-		/// Scorers and their stake: a validator's bond (the scoring pallet).
+		/// Scorers, their stake (a validator's bond) and their keys (the scoring pallet).
 		type Scorers: ScorerStakes<Self::AccountId, Self::Balance>;
 
-		/// Whether an account has session keys (the session pallet).
-		type KeysRegistered: ValidatorRegistration<Self::AccountId>;
+		/// The scoring key among an account's session keys (the session pallet's), checked against
+		/// the key it registered as a scorer.
+		type SessionKeys: SessionScoringKey<Self::AccountId, ScorerKeyOf<Self>>;
 
 		/// Who may remove a candidate (governance).
 		type RemoveOrigin: EnsureOrigin<Self::RuntimeOrigin>;
@@ -111,7 +120,7 @@ pub mod pallet {
 
 		/// Gives benchmark accounts session keys.
 		#[cfg(feature = "runtime-benchmarks")]
-		type BenchmarkHelper: BenchmarkHelper<Self::AccountId>;
+		type BenchmarkHelper: BenchmarkHelper<Self::AccountId, ScorerKeyOf<Self>>;
 	}
 
 	/// Accounts that want to validate, in the order they joined.
@@ -171,6 +180,10 @@ pub mod pallet {
 		TooManyCandidates,
 		/// The account is not a candidate.
 		NotCandidate,
+		/// The scoring key in the account's session keys is not the key it registered as a scorer:
+		/// as a validator it would author blocks but never score. Set session keys whose scoring
+		/// key is the registered one (or register with the session's).
+		ScoringKeyMismatch,
 	}
 
 	#[pallet::genesis_config]
@@ -216,8 +229,9 @@ pub mod pallet {
 		/// Makes the caller a validator candidate, bonded by its scorer stake; it validates from the
 		/// session after next if its bond ranks among the top `MaxValidators`.
 		///
-		/// Origin: signed, a registered scorer with session keys. Emits [`Event::CandidateJoined`].
-		/// Errors: [`Error::NotScorer`], [`Error::BondTooLow`], [`Error::NoSessionKeys`],
+		/// Origin: signed, a registered scorer with session keys whose scoring key is its scorer
+		/// key. Emits [`Event::CandidateJoined`]. Errors: [`Error::NotScorer`],
+		/// [`Error::BondTooLow`], [`Error::NoSessionKeys`], [`Error::ScoringKeyMismatch`],
 		/// [`Error::AlreadyCandidate`], [`Error::TooManyCandidates`].
 		#[pallet::call_index(0)]
 		pub fn join(origin: OriginFor<T>) -> DispatchResult {

@@ -1,16 +1,14 @@
 //! A test runtime: System and the validator set. Scorers' stakes and session keys are set by the tests
-//! (`set_scorer`, `set_keys`), as the scoring and session pallets record them.
+//! (`set_scorer`, `set_keys`, `set_session_key`), as the scoring and session pallets record them. A
+//! scorer's registered key is its account id; `set_keys` gives it session keys with that scoring key.
 
 use crate as pallet_validator_set;
 use core::cell::RefCell;
-use frame_support::{
-	derive_impl, parameter_types,
-	traits::{ConstU32, ValidatorRegistration},
-};
+use frame_support::{derive_impl, parameter_types, traits::ConstU32};
 use frame_system::EnsureRoot;
-use modelchain_primitives::ScorerStakes;
+use modelchain_primitives::{ScorerStakes, SessionScoringKey};
 use sp_runtime::BuildStorage;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 type Block = frame_system::mocking::MockBlock<Test>;
 pub type AccountId = u64;
@@ -42,7 +40,7 @@ impl frame_system::Config for Test {
 
 thread_local! {
 	static STAKES: RefCell<BTreeMap<AccountId, Balance>> = const { RefCell::new(BTreeMap::new()) };
-	static KEYS: RefCell<BTreeSet<AccountId>> = const { RefCell::new(BTreeSet::new()) };
+	static KEYS: RefCell<BTreeMap<AccountId, u64>> = const { RefCell::new(BTreeMap::new()) };
 }
 
 /// `who` is a registered scorer with `stake` (`None`: it unregistered).
@@ -53,34 +51,40 @@ pub fn set_scorer(who: AccountId, stake: Option<Balance>) {
 	});
 }
 
-/// `who` has session keys, or not.
+/// `who` has session keys whose scoring key is its scorer key, or no session keys.
 pub fn set_keys(who: AccountId, registered: bool) {
 	KEYS.with(|k| {
 		if registered {
-			k.borrow_mut().insert(who);
+			k.borrow_mut().insert(who, who);
 		} else {
 			k.borrow_mut().remove(&who);
 		}
 	});
 }
 
+/// `who` has session keys whose scoring key is `key`.
+pub fn set_session_key(who: AccountId, key: u64) {
+	KEYS.with(|k| k.borrow_mut().insert(who, key));
+}
+
 pub struct MockScorers;
 impl ScorerStakes<AccountId, Balance> for MockScorers {
-	fn stake_of(who: &AccountId) -> Option<Balance> {
-		STAKES.with(|s| s.borrow().get(who).copied())
+	type Key = u64;
+
+	fn scorer_of(who: &AccountId) -> Option<(Balance, u64)> {
+		STAKES.with(|s| s.borrow().get(who).map(|stake| (*stake, *who)))
 	}
 
 	#[cfg(feature = "runtime-benchmarks")]
 	fn benchmark_scorer(who: &AccountId, stake: Balance) {
 		set_scorer(*who, Some(stake));
-		set_keys(*who, true);
 	}
 }
 
 pub struct MockKeys;
-impl ValidatorRegistration<AccountId> for MockKeys {
-	fn is_registered(who: &AccountId) -> bool {
-		KEYS.with(|k| k.borrow().contains(who))
+impl SessionScoringKey<AccountId, u64> for MockKeys {
+	fn scoring_key(who: &AccountId) -> Option<u64> {
+		KEYS.with(|k| k.borrow().get(who).copied())
 	}
 }
 
@@ -92,7 +96,7 @@ impl pallet_validator_set::Config for Test {
 	type RuntimeEvent = RuntimeEvent;
 	type Balance = Balance;
 	type Scorers = MockScorers;
-	type KeysRegistered = MockKeys;
+	type SessionKeys = MockKeys;
 	type RemoveOrigin = EnsureRoot<AccountId>;
 	type MinBond = MinBond;
 	type MaxCandidates = ConstU32<5>;
@@ -104,9 +108,9 @@ impl pallet_validator_set::Config for Test {
 }
 
 #[cfg(feature = "runtime-benchmarks")]
-impl crate::BenchmarkHelper<AccountId> for MockKeys {
-	fn register_keys(who: &AccountId) {
-		set_keys(*who, true);
+impl crate::BenchmarkHelper<AccountId, u64> for MockKeys {
+	fn register_keys(who: &AccountId, scoring: u64) {
+		set_session_key(*who, scoring);
 	}
 }
 

@@ -284,7 +284,7 @@ impl pallet_validator_set::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type Balance = Balance;
 	type Scorers = Scoring;
-	type KeysRegistered = Session;
+	type SessionKeys = SessionScoringKeys;
 	// A root-track referendum removes a validator.
 	type RemoveOrigin = EnsureRoot<AccountId>;
 	type MinBond = MinValidatorBond;
@@ -296,15 +296,29 @@ impl pallet_validator_set::Config for Runtime {
 	type BenchmarkHelper = ValidatorKeys;
 }
 
-/// Gives benchmark accounts session keys (any keys: only their presence is checked).
+/// The scoring key in an account's next session keys, which the validator set checks against the
+/// key it registered as a scorer.
+pub struct SessionScoringKeys;
+impl modelchain_primitives::SessionScoringKey<AccountId, pallet_scoring::ScorerId>
+	for SessionScoringKeys
+{
+	fn scoring_key(who: &AccountId) -> Option<pallet_scoring::ScorerId> {
+		pallet_session::NextKeys::<Runtime>::get(who).map(|keys| keys.scoring)
+	}
+}
+
+/// Gives benchmark accounts session keys: zeroes for Aura and GRANDPA (only the scoring key is
+/// checked), and the given scoring key.
 #[cfg(feature = "runtime-benchmarks")]
 pub struct ValidatorKeys;
 #[cfg(feature = "runtime-benchmarks")]
-impl pallet_validator_set::BenchmarkHelper<AccountId> for ValidatorKeys {
-	fn register_keys(who: &AccountId) {
+impl pallet_validator_set::BenchmarkHelper<AccountId, pallet_scoring::ScorerId> for ValidatorKeys {
+	fn register_keys(who: &AccountId, scoring: pallet_scoring::ScorerId) {
 		use codec::Decode;
-		let keys = crate::SessionKeys::decode(&mut sp_runtime::traits::TrailingZeroInput::zeroes())
-			.expect("zeroes decode into keys");
+		let mut keys =
+			crate::SessionKeys::decode(&mut sp_runtime::traits::TrailingZeroInput::zeroes())
+				.expect("zeroes decode into keys");
+		keys.scoring = scoring;
 		pallet_session::NextKeys::<Runtime>::insert(who, keys);
 	}
 }

@@ -1,7 +1,7 @@
 // A new operator joins the dev network as a validator, exactly as the README's "Run a validator" says:
 // a second node (`--chain dev --validator`) generates its session keys (`author_rotateKeysWithOwner`),
 // Dave sets them (`session.setKeys` with the ownership proof), registers as a scorer with the scoring key
-// (his stake is his bond) and joins the validator set. From a later session he is in `session.validators`
+// (his stake is his bond; registered with another key, joining is refused) and joins the validator set. From a later session he is in `session.validators`
 // and his node authors blocks; finality goes on with both validators voting. Then he leaves, and his stake
 // stays bonded until the unbonding sessions have passed.
 import assert from 'node:assert/strict';
@@ -65,6 +65,14 @@ describe('validator onboarding', () => {
     assert.equal(keys.length, 2 + 3 * 64);
     const scoringKey = `0x${keys.slice(2 + 128)}`;
     await sendAndInclude(api, api.tx.session.setKeys(keys, generated.proof), dave);
+    // A scorer registered with another key than its session scoring key cannot join: its node would
+    // author blocks but never sign a score.
+    const otherKey = `0x${randomBytes(32).toString('hex')}`;
+    await sendAndInclude(api, api.tx.scoring.registerScorer(otherKey, BOND), dave);
+    await assert.rejects(
+      sendAndInclude(api, api.tx.validatorSet.join(), dave), /validatorSet\.ScoringKeyMismatch/,
+    );
+    await sendAndInclude(api, api.tx.scoring.unregisterScorer(), dave);
     // 2. A scorer with the scoring key: its stake is its validator bond.
     await sendAndInclude(api, api.tx.scoring.registerScorer(scoringKey, BOND), dave);
     // 3. A candidate.

@@ -39,6 +39,13 @@ fn joining_needs_a_scorer_with_enough_stake_and_session_keys() {
 		assert_noop!(ValidatorSet::join(RuntimeOrigin::signed(3)), Error::<Test>::BondTooLow);
 		set_scorer(3, Some(100));
 		assert_noop!(ValidatorSet::join(RuntimeOrigin::signed(3)), Error::<Test>::NoSessionKeys);
+		// Session keys whose scoring key is not the one 3 registered as a scorer: its node would
+		// author blocks but could not sign a score.
+		set_session_key(3, 4);
+		assert_noop!(
+			ValidatorSet::join(RuntimeOrigin::signed(3)),
+			Error::<Test>::ScoringKeyMismatch
+		);
 		set_keys(3, true);
 		assert_ok!(ValidatorSet::join(RuntimeOrigin::signed(3)));
 		assert_noop!(ValidatorSet::join(RuntimeOrigin::signed(3)), Error::<Test>::AlreadyCandidate);
@@ -83,6 +90,11 @@ fn each_session_takes_the_top_bonds_among_eligible_candidates() {
 		set_keys(3, false);
 		set_scorer(4, Some(50));
 		assert_eq!(plan(2), Some(vec![1, 2, 5]));
+		// So is one whose session scoring key changed since it joined: it would never score.
+		set_session_key(1, 9);
+		assert_eq!(plan(3), Some(vec![2, 5]));
+		set_keys(1, true);
+		assert_eq!(plan(4), Some(vec![1, 2, 5]));
 	});
 }
 
