@@ -182,6 +182,7 @@ mod benchmarks {
 	#[benchmark]
 	fn register_model() {
 		let caller = funded::<T>("caller", 0);
+		whitelist_account!(caller);
 		#[extrinsic_call]
 		_(
 			RawOrigin::Signed(caller.clone()),
@@ -199,6 +200,7 @@ mod benchmarks {
 	fn update_model() {
 		let caller = funded::<T>("caller", 0);
 		let model = create_model::<T>(&caller);
+		whitelist_account!(caller);
 		#[extrinsic_call]
 		_(
 			RawOrigin::Signed(caller),
@@ -217,6 +219,7 @@ mod benchmarks {
 		let to = funded::<T>("to", 0);
 		let model = create_model::<T>(&caller);
 		let lookup = T::Lookup::unlookup(to.clone());
+		whitelist_account!(caller);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller), model, Some(lookup));
 		assert_eq!(Models::<T>::get(model).and_then(|m| m.pending_owner), Some(to));
@@ -228,6 +231,7 @@ mod benchmarks {
 		let caller = funded::<T>("caller", 0);
 		let model = create_model::<T>(&owner);
 		Registry::<T>::do_transfer_ownership(owner, model, Some(caller.clone())).expect("owner");
+		whitelist_account!(caller);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller.clone()), model);
 		assert_eq!(Models::<T>::get(model).map(|m| m.owner), Some(caller));
@@ -237,6 +241,7 @@ mod benchmarks {
 	fn retire_model() {
 		let caller = funded::<T>("caller", 0);
 		let model = create_model::<T>(&caller);
+		whitelist_account!(caller);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller), model);
 		assert_eq!(Models::<T>::get(model).map(|m| m.state), Some(ModelState::Retired));
@@ -247,6 +252,7 @@ mod benchmarks {
 		let caller = funded::<T>("caller", 0);
 		let model = create_model::<T>(&caller);
 		Registry::<T>::do_retire_model(caller.clone(), model).expect("owner");
+		whitelist_account!(caller);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller), model);
 		assert!(!Models::<T>::contains_key(model));
@@ -263,6 +269,7 @@ mod benchmarks {
 			(0..p).map(|_| create_version::<T>(&caller, model, vec![], vec![])).collect();
 		let datasets: Vec<_> = (0..d).map(|i| create_dataset::<T>(&caller, 100 + i)).collect();
 		let id = NextVersionId::<T>::get();
+		whitelist_account!(caller);
 		#[extrinsic_call]
 		_(
 			RawOrigin::Signed(caller),
@@ -290,6 +297,7 @@ mod benchmarks {
 		let victim = create_version::<T>(&caller, model, parents, datasets);
 		// A later version, so removal moves it into the gap (the costlier path).
 		create_version::<T>(&caller, model, vec![], vec![]);
+		whitelist_account!(caller);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller), victim);
 		assert!(!Versions::<T>::contains_key(victim));
@@ -298,6 +306,7 @@ mod benchmarks {
 	#[benchmark]
 	fn register_dataset() {
 		let caller = funded::<T>("caller", 0);
+		whitelist_account!(caller);
 		#[extrinsic_call]
 		_(
 			RawOrigin::Signed(caller),
@@ -313,6 +322,7 @@ mod benchmarks {
 	fn remove_dataset() {
 		let caller = funded::<T>("caller", 0);
 		let dataset = create_dataset::<T>(&caller, 5);
+		whitelist_account!(caller);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller), dataset);
 		assert!(!Datasets::<T>::contains_key(dataset));
@@ -381,6 +391,7 @@ mod benchmarks {
 		)
 		.expect("plan set");
 		let plan = Some(EvaluationPlan { golden: new, metric: Metric::TopKAccuracy(5) });
+		whitelist_account!(owner);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(owner), model, plan);
 		assert_eq!(Models::<T>::get(model).and_then(|m| m.evaluation), plan);
@@ -399,6 +410,7 @@ mod benchmarks {
 			Some(EvaluationPlan { golden, metric: Metric::Accuracy }),
 		)
 		.expect("plan set");
+		whitelist_account!(owner);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(owner), version);
 	}

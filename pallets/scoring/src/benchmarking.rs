@@ -112,6 +112,7 @@ mod benchmarks {
 		for _ in 0..T::MaxOpenJobs::get() {
 			job::<T>();
 		}
+		whitelist_account!(who);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()));
 		assert!(!Scorers::<T>::contains_key(&who));

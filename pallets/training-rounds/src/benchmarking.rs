@@ -130,6 +130,7 @@ mod benchmarks {
 			submission_blocks: T::MaxWindow::get(),
 			aggregation_blocks: T::MaxWindow::get(),
 		};
+		whitelist_account!(owner);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(owner), model, None, params, T::MinStake::get());
 		assert!(Rounds::<T>::contains_key(0));
@@ -143,6 +144,7 @@ mod benchmarks {
 		let datasets = datasets::<T>(&owner);
 		updates::<T>(round, u, &datasets, None);
 		let who = funded::<T>("newcomer", 0);
+		whitelist_account!(who);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()), round, artifact(u32::MAX), 1_000, datasets);
 		assert!(ContributorUpdate::<T>::contains_key(round, who));
@@ -157,6 +159,7 @@ mod benchmarks {
 		updates::<T>(round, u, &datasets, Some(BASE_SCORE + 10));
 		go_past_submission::<T>(round);
 		let who = funded::<T>("aggregator", 0);
+		whitelist_account!(who);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who), round, artifact(u32::MAX));
 		assert!(Rounds::<T>::get(round).unwrap().aggregate.is_some());
@@ -170,6 +173,7 @@ mod benchmarks {
 		let datasets = datasets::<T>(&owner);
 		updates::<T>(round, u, &datasets, Some(BASE_SCORE + 10));
 		go_past_windows::<T>(round);
+		whitelist_account!(owner);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(owner), round);
 		assert!(matches!(
