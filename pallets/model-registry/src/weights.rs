@@ -74,8 +74,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `97`
 		//  Estimated: `3640`
-		// Minimum execution time: 62_533_000 picoseconds.
-		Weight::from_parts(65_517_000, 3640)
+		// Minimum execution time: 62_803_000 picoseconds.
+		Weight::from_parts(65_897_000, 3640)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -85,8 +85,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `839`
 		//  Estimated: `4259`
-		// Minimum execution time: 21_742_000 picoseconds.
-		Weight::from_parts(24_136_000, 4259)
+		// Minimum execution time: 21_972_000 picoseconds.
+		Weight::from_parts(23_625_000, 4259)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -96,8 +96,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `839`
 		//  Estimated: `4259`
-		// Minimum execution time: 17_175_000 picoseconds.
-		Weight::from_parts(19_589_000, 4259)
+		// Minimum execution time: 16_945_000 picoseconds.
+		Weight::from_parts(18_497_000, 4259)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -111,8 +111,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1067`
 		//  Estimated: `6290`
-		// Minimum execution time: 101_731_000 picoseconds.
-		Weight::from_parts(106_408_000, 6290)
+		// Minimum execution time: 101_941_000 picoseconds.
+		Weight::from_parts(105_697_000, 6290)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -122,8 +122,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `839`
 		//  Estimated: `4259`
-		// Minimum execution time: 16_785_000 picoseconds.
-		Weight::from_parts(18_357_000, 4259)
+		// Minimum execution time: 16_755_000 picoseconds.
+		Weight::from_parts(18_057_000, 4259)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -135,8 +135,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `932`
 		//  Estimated: `4259`
-		// Minimum execution time: 54_360_000 picoseconds.
-		Weight::from_parts(57_545_000, 4259)
+		// Minimum execution time: 54_050_000 picoseconds.
+		Weight::from_parts(56_263_000, 4259)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -157,13 +157,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn publish_version(p: u32, d: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1056 + d * (708 ±0) + p * (1086 ±0)`
-		//  Estimated: `4259 + d * (3175 ±3) + p * (3841 ±3)`
-		// Minimum execution time: 207_537_000 picoseconds.
-		Weight::from_parts(95_065_931, 4259)
-			// Standard Error: 49_210
-			.saturating_add(Weight::from_parts(14_850_507, 0).saturating_mul(p.into()))
-			// Standard Error: 49_210
-			.saturating_add(Weight::from_parts(7_531_687, 0).saturating_mul(d.into()))
+		//  Estimated: `4259 + d * (3175 ±0) + p * (3841 ±3)`
+		// Minimum execution time: 204_022_000 picoseconds.
+		Weight::from_parts(97_538_330, 4259)
+			// Standard Error: 86_905
+			.saturating_add(Weight::from_parts(15_508_306, 0).saturating_mul(p.into()))
+			// Standard Error: 86_905
+			.saturating_add(Weight::from_parts(7_525_195, 0).saturating_mul(d.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(d.into())))
@@ -189,12 +189,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3290 + d * (716 ±0) + p * (1110 ±0)`
 		//  Estimated: `8640 + d * (3175 ±0) + p * (3825 ±0)`
-		// Minimum execution time: 185_044_000 picoseconds.
-		Weight::from_parts(100_474_844, 8640)
-			// Standard Error: 73_273
-			.saturating_add(Weight::from_parts(9_161_804, 0).saturating_mul(p.into()))
-			// Standard Error: 73_273
-			.saturating_add(Weight::from_parts(6_291_853, 0).saturating_mul(d.into()))
+		// Minimum execution time: 180_097_000 picoseconds.
+		Weight::from_parts(104_826_173, 8640)
+			// Standard Error: 38_799
+			.saturating_add(Weight::from_parts(9_014_724, 0).saturating_mul(p.into()))
+			// Standard Error: 38_799
+			.saturating_add(Weight::from_parts(5_456_222, 0).saturating_mul(d.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(d.into())))
@@ -214,8 +214,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `97`
 		//  Estimated: `3640`
-		// Minimum execution time: 58_507_000 picoseconds.
-		Weight::from_parts(61_060_000, 3640)
+		// Minimum execution time: 58_307_000 picoseconds.
+		Weight::from_parts(60_800_000, 3640)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -227,8 +227,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `891`
 		//  Estimated: `4165`
-		// Minimum execution time: 52_508_000 picoseconds.
-		Weight::from_parts(55_021_000, 4165)
+		// Minimum execution time: 52_348_000 picoseconds.
+		Weight::from_parts(56_473_000, 4165)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -238,8 +238,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1269`
 		//  Estimated: `4815`
-		// Minimum execution time: 18_878_000 picoseconds.
-		Weight::from_parts(20_571_000, 4815)
+		// Minimum execution time: 18_617_000 picoseconds.
+		Weight::from_parts(20_380_000, 4815)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -255,8 +255,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3642`
 		//  Estimated: `8640`
-		// Minimum execution time: 64_005_000 picoseconds.
-		Weight::from_parts(68_491_000, 8640)
+		// Minimum execution time: 63_794_000 picoseconds.
+		Weight::from_parts(69_212_000, 8640)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -272,8 +272,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3713`
 		//  Estimated: `8640`
-		// Minimum execution time: 66_008_000 picoseconds.
-		Weight::from_parts(70_195_000, 8640)
+		// Minimum execution time: 65_147_000 picoseconds.
+		Weight::from_parts(69_894_000, 8640)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -285,8 +285,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1672`
 		//  Estimated: `7340`
-		// Minimum execution time: 29_183_000 picoseconds.
-		Weight::from_parts(31_517_000, 7340)
+		// Minimum execution time: 29_203_000 picoseconds.
+		Weight::from_parts(31_697_000, 7340)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -306,8 +306,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2541`
 		//  Estimated: `4815`
-		// Minimum execution time: 41_802_000 picoseconds.
-		Weight::from_parts(44_666_000, 4815)
+		// Minimum execution time: 40_931_000 picoseconds.
+		Weight::from_parts(44_126_000, 4815)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -316,39 +316,39 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with ParityDB's costs, for tests and mock runtimes.
 impl WeightInfo for () {
 	fn register_model() -> Weight {
-		Weight::from_parts(65_517_000, 3640)
+		Weight::from_parts(65_897_000, 3640)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn update_model() -> Weight {
-		Weight::from_parts(24_136_000, 4259)
+		Weight::from_parts(23_625_000, 4259)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn transfer_ownership() -> Weight {
-		Weight::from_parts(19_589_000, 4259)
+		Weight::from_parts(18_497_000, 4259)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn accept_ownership() -> Weight {
-		Weight::from_parts(106_408_000, 6290)
+		Weight::from_parts(105_697_000, 6290)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn retire_model() -> Weight {
-		Weight::from_parts(18_357_000, 4259)
+		Weight::from_parts(18_057_000, 4259)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn remove_model() -> Weight {
-		Weight::from_parts(57_545_000, 4259)
+		Weight::from_parts(56_263_000, 4259)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn publish_version(p: u32, d: u32, ) -> Weight {
-		Weight::from_parts(95_065_931, 4259)
-			.saturating_add(Weight::from_parts(14_850_507, 0).saturating_mul(p.into()))
-			.saturating_add(Weight::from_parts(7_531_687, 0).saturating_mul(d.into()))
+		Weight::from_parts(97_538_330, 4259)
+			.saturating_add(Weight::from_parts(15_508_306, 0).saturating_mul(p.into()))
+			.saturating_add(Weight::from_parts(7_525_195, 0).saturating_mul(d.into()))
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(d.into())))
@@ -359,9 +359,9 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 3841).saturating_mul(p.into()))
 	}
 	fn remove_version(p: u32, d: u32, ) -> Weight {
-		Weight::from_parts(100_474_844, 8640)
-			.saturating_add(Weight::from_parts(9_161_804, 0).saturating_mul(p.into()))
-			.saturating_add(Weight::from_parts(6_291_853, 0).saturating_mul(d.into()))
+		Weight::from_parts(104_826_173, 8640)
+			.saturating_add(Weight::from_parts(9_014_724, 0).saturating_mul(p.into()))
+			.saturating_add(Weight::from_parts(5_456_222, 0).saturating_mul(d.into()))
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(d.into())))
@@ -372,37 +372,37 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 3825).saturating_mul(p.into()))
 	}
 	fn register_dataset() -> Weight {
-		Weight::from_parts(61_060_000, 3640)
+		Weight::from_parts(60_800_000, 3640)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn remove_dataset() -> Weight {
-		Weight::from_parts(55_021_000, 4165)
+		Weight::from_parts(56_473_000, 4165)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn report_evaluation() -> Weight {
-		Weight::from_parts(20_571_000, 4815)
+		Weight::from_parts(20_380_000, 4815)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn set_canonical() -> Weight {
-		Weight::from_parts(68_491_000, 8640)
+		Weight::from_parts(69_212_000, 8640)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn rollback() -> Weight {
-		Weight::from_parts(70_195_000, 8640)
+		Weight::from_parts(69_894_000, 8640)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn set_evaluation_plan() -> Weight {
-		Weight::from_parts(31_517_000, 7340)
+		Weight::from_parts(31_697_000, 7340)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn request_evaluation() -> Weight {
-		Weight::from_parts(44_666_000, 4815)
+		Weight::from_parts(44_126_000, 4815)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}

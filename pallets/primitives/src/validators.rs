@@ -1,6 +1,8 @@
 //! What the validator set needs from scoring, and what scoring asks of the validator set: a
 //! validator's bond is its scorer stake.
 
+use sp_runtime::Perbill;
+
 /// Scorers' stake, as the validator set reads it: a validator's bond *is* its scorer stake.
 /// Implemented by the scoring pallet.
 pub trait ScorerStakes<AccountId, Balance> {
@@ -9,6 +11,10 @@ pub trait ScorerStakes<AccountId, Balance> {
 
 	/// The stake `who` holds as a registered scorer and the key it registered, if it is one.
 	fn scorer_of(who: &AccountId) -> Option<(Balance, Self::Key)>;
+
+	/// Burns `fraction` of `who`'s scorer stake (rounded down) as a penalty; returns the amount
+	/// burned, 0 when `who` is not a scorer.
+	fn slash(who: &AccountId, fraction: Perbill) -> Balance;
 
 	/// Registers `who` as a scorer holding `stake` (funded by the caller): for other pallets'
 	/// benchmarks.

@@ -63,8 +63,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `375`
 		//  Estimated: `6196`
-		// Minimum execution time: 63_023_000 picoseconds.
-		Weight::from_parts(67_399_000, 6196)
+		// Minimum execution time: 62_723_000 picoseconds.
+		Weight::from_parts(66_860_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -80,8 +80,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `249`
 		//  Estimated: `3593`
-		// Minimum execution time: 30_785_000 picoseconds.
-		Weight::from_parts(32_769_000, 3593)
+		// Minimum execution time: 30_485_000 picoseconds.
+		Weight::from_parts(32_648_000, 3593)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -96,10 +96,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `385 + s * (85 ±0)`
 		//  Estimated: `14260 + s * (2607 ±0)`
-		// Minimum execution time: 18_407_000 picoseconds.
-		Weight::from_parts(18_351_658, 14260)
-			// Standard Error: 1_936
-			.saturating_add(Weight::from_parts(4_186_539, 0).saturating_mul(s.into()))
+		// Minimum execution time: 18_217_000 picoseconds.
+		Weight::from_parts(18_045_424, 14260)
+			// Standard Error: 2_012
+			.saturating_add(Weight::from_parts(4_195_544, 0).saturating_mul(s.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(s.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -120,14 +120,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `335 + v * (48 ±0)`
 		//  Estimated: `166025 + d * (1407 ±70) + v * (1407 ±70)`
-		// Minimum execution time: 359_994_000 picoseconds.
-		Weight::from_parts(366_263_000, 166025)
-			// Standard Error: 212_787
-			.saturating_add(Weight::from_parts(972_478, 0).saturating_mul(c.into()))
-			// Standard Error: 53_997
-			.saturating_add(Weight::from_parts(2_890_432, 0).saturating_mul(d.into()))
-			// Standard Error: 53_997
-			.saturating_add(Weight::from_parts(2_682_362, 0).saturating_mul(v.into()))
+		// Minimum execution time: 361_126_000 picoseconds.
+		Weight::from_parts(366_174_000, 166025)
+			// Standard Error: 211_058
+			.saturating_add(Weight::from_parts(1_124_103, 0).saturating_mul(c.into()))
+			// Standard Error: 53_558
+			.saturating_add(Weight::from_parts(2_524_966, 0).saturating_mul(d.into()))
+			// Standard Error: 53_558
+			.saturating_add(Weight::from_parts(2_940_102, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(68_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(d.into())))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(v.into())))
@@ -142,28 +142,28 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with ParityDB's costs, for tests and mock runtimes.
 impl WeightInfo for () {
 	fn claim_rewards() -> Weight {
-		Weight::from_parts(67_399_000, 6196)
+		Weight::from_parts(66_860_000, 6196)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn emit() -> Weight {
-		Weight::from_parts(32_769_000, 3593)
+		Weight::from_parts(32_648_000, 3593)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn note_job(s: u32, ) -> Weight {
-		Weight::from_parts(18_351_658, 14260)
-			.saturating_add(Weight::from_parts(4_186_539, 0).saturating_mul(s.into()))
+		Weight::from_parts(18_045_424, 14260)
+			.saturating_add(Weight::from_parts(4_195_544, 0).saturating_mul(s.into()))
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(s.into())))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 			.saturating_add(Weight::from_parts(0, 2607).saturating_mul(s.into()))
 	}
 	fn settle(c: u32, d: u32, v: u32, ) -> Weight {
-		Weight::from_parts(366_263_000, 166025)
-			.saturating_add(Weight::from_parts(972_478, 0).saturating_mul(c.into()))
-			.saturating_add(Weight::from_parts(2_890_432, 0).saturating_mul(d.into()))
-			.saturating_add(Weight::from_parts(2_682_362, 0).saturating_mul(v.into()))
+		Weight::from_parts(366_174_000, 166025)
+			.saturating_add(Weight::from_parts(1_124_103, 0).saturating_mul(c.into()))
+			.saturating_add(Weight::from_parts(2_524_966, 0).saturating_mul(d.into()))
+			.saturating_add(Weight::from_parts(2_940_102, 0).saturating_mul(v.into()))
 			.saturating_add(ParityDbWeight::get().reads(68_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(d.into())))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(v.into())))

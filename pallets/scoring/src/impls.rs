@@ -7,7 +7,10 @@ use codec::Encode;
 use frame_support::{
 	ensure,
 	pallet_prelude::*,
-	traits::{fungible::MutateHold, tokens::Precision},
+	traits::{
+		fungible::MutateHold,
+		tokens::{Fortitude, Precision},
+	},
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use modelchain_primitives::{
@@ -20,7 +23,7 @@ use sp_runtime::{
 	transaction_validity::{
 		InvalidTransaction, TransactionSource, TransactionValidityWithRefund, ValidTransaction,
 	},
-	RuntimeAppPublic,
+	Perbill, RuntimeAppPublic,
 };
 
 /// The commitment a scorer with `key` submits for `verdict` on `job` with `salt`.
@@ -484,6 +487,28 @@ impl<T: Config> modelchain_primitives::ScorerStakes<T::AccountId, BalanceOf<T>> 
 
 	fn scorer_of(who: &T::AccountId) -> Option<(BalanceOf<T>, ScorerId)> {
 		Scorers::<T>::get(who).map(|scorer| (scorer.stake, scorer.key))
+	}
+
+	/// Burns from the held stake (as much as is held, if less) and lowers the recorded stake by
+	/// what was burned, so the stake still weighs the scorer's verdicts as held.
+	fn slash(who: &T::AccountId, fraction: Perbill) -> BalanceOf<T> {
+		let Some(mut scorer) = Scorers::<T>::get(who) else { return Zero::zero() };
+		let amount = fraction.mul_floor(scorer.stake);
+		if amount.is_zero() {
+			return Zero::zero();
+		}
+		let burned = T::Currency::burn_held(
+			&HoldReason::ScorerStake.into(),
+			who,
+			amount,
+			Precision::BestEffort,
+			Fortitude::Force,
+		)
+		.unwrap_or_default();
+		scorer.stake = scorer.stake.saturating_sub(burned);
+		Scorers::<T>::insert(who, scorer);
+		Self::deposit_event(Event::ScorerSlashed { scorer: who.clone(), amount: burned });
+		burned
 	}
 
 	/// Registers directly, past `MaxScorers` if need be: other pallets' benchmarks fill their own

@@ -229,6 +229,9 @@ pub mod pallet {
 		RevealMissed { job: JobId, scorer: T::AccountId },
 		/// A job concluded with `outcome` from `reveals` reveals.
 		JobConcluded { job: JobId, subject: JobSubject, outcome: JobOutcome, reveals: u32 },
+		/// `amount` of a scorer's stake was burned as a penalty (governance removed it as a
+		/// validator); its stake is lower by as much.
+		ScorerSlashed { scorer: T::AccountId, amount: BalanceOf<T> },
 	}
 
 	#[pallet::error]

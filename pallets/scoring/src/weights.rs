@@ -69,8 +69,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `290`
 		//  Estimated: `3640`
-		// Minimum execution time: 70_074_000 picoseconds.
-		Weight::from_parts(77_325_000, 3640)
+		// Minimum execution time: 69_303_000 picoseconds.
+		Weight::from_parts(74_330_000, 3640)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -96,8 +96,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2618`
 		//  Estimated: `668382`
-		// Minimum execution time: 713_218_000 picoseconds.
-		Weight::from_parts(764_694_000, 668382)
+		// Minimum execution time: 683_153_000 picoseconds.
+		Weight::from_parts(715_201_000, 668382)
 			.saturating_add(T::DbWeight::get().reads(263_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -113,8 +113,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `11182`
 		//  Estimated: `14235`
-		// Minimum execution time: 42_693_000 picoseconds.
-		Weight::from_parts(49_273_000, 14235)
+		// Minimum execution time: 42_153_000 picoseconds.
+		Weight::from_parts(48_542_000, 14235)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -128,8 +128,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `11195`
 		//  Estimated: `14235`
-		// Minimum execution time: 40_840_000 picoseconds.
-		Weight::from_parts(45_608_000, 14235)
+		// Minimum execution time: 41_191_000 picoseconds.
+		Weight::from_parts(47_430_000, 14235)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -143,8 +143,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `11054`
 		//  Estimated: `14235`
-		// Minimum execution time: 67_821_000 picoseconds.
-		Weight::from_parts(71_666_000, 14235)
+		// Minimum execution time: 69_493_000 picoseconds.
+		Weight::from_parts(74_411_000, 14235)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 	}
 	/// Storage: `Scoring::ScorerAccounts` (r:1 w:0)
@@ -157,8 +157,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `11195`
 		//  Estimated: `14235`
-		// Minimum execution time: 70_915_000 picoseconds.
-		Weight::from_parts(74_651_000, 14235)
+		// Minimum execution time: 73_109_000 picoseconds.
+		Weight::from_parts(77_856_000, 14235)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 	}
 	/// Storage: `Scoring::Jobs` (r:1 w:1)
@@ -177,11 +177,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn conclude_job(c: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `10995 + c * (213 ±0)`
-		//  Estimated: `14235 + c * (2607 ±0)`
-		// Minimum execution time: 53_349_000 picoseconds.
-		Weight::from_parts(33_153_203, 14235)
-			// Standard Error: 79_258
-			.saturating_add(Weight::from_parts(17_144_196, 0).saturating_mul(c.into()))
+		//  Estimated: `14235 + c * (2607 ±9)`
+		// Minimum execution time: 56_083_000 picoseconds.
+		Weight::from_parts(64_288_799, 14235)
+			// Standard Error: 59_676
+			.saturating_add(Weight::from_parts(16_139_710, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
@@ -198,8 +198,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2223`
 		//  Estimated: `3535`
-		// Minimum execution time: 49_674_000 picoseconds.
-		Weight::from_parts(58_377_000, 3535)
+		// Minimum execution time: 48_251_000 picoseconds.
+		Weight::from_parts(59_959_000, 3535)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -208,36 +208,36 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with ParityDB's costs, for tests and mock runtimes.
 impl WeightInfo for () {
 	fn register_scorer() -> Weight {
-		Weight::from_parts(77_325_000, 3640)
+		Weight::from_parts(74_330_000, 3640)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn unregister_scorer() -> Weight {
-		Weight::from_parts(764_694_000, 668382)
+		Weight::from_parts(715_201_000, 668382)
 			.saturating_add(ParityDbWeight::get().reads(263_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn commit_score() -> Weight {
-		Weight::from_parts(49_273_000, 14235)
+		Weight::from_parts(48_542_000, 14235)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn reveal_score() -> Weight {
-		Weight::from_parts(45_608_000, 14235)
+		Weight::from_parts(47_430_000, 14235)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn authorize_commit_score() -> Weight {
-		Weight::from_parts(71_666_000, 14235)
+		Weight::from_parts(74_411_000, 14235)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 	}
 	fn authorize_reveal_score() -> Weight {
-		Weight::from_parts(74_651_000, 14235)
+		Weight::from_parts(77_856_000, 14235)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 	}
 	fn conclude_job(c: u32, ) -> Weight {
-		Weight::from_parts(33_153_203, 14235)
-			.saturating_add(Weight::from_parts(17_144_196, 0).saturating_mul(c.into()))
+		Weight::from_parts(64_288_799, 14235)
+			.saturating_add(Weight::from_parts(16_139_710, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(c.into())))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
@@ -245,7 +245,7 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2607).saturating_mul(c.into()))
 	}
 	fn create_job() -> Weight {
-		Weight::from_parts(58_377_000, 3535)
+		Weight::from_parts(59_959_000, 3535)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}

@@ -78,8 +78,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2086`
 		//  Estimated: `4815`
-		// Minimum execution time: 133_829_000 picoseconds.
-		Weight::from_parts(139_237_000, 4815)
+		// Minimum execution time: 132_166_000 picoseconds.
+		Weight::from_parts(137_033_000, 4815)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -108,10 +108,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3464 + u * (502 ±0)`
 		//  Estimated: `13690 + u * (2941 ±5)`
-		// Minimum execution time: 164_624_000 picoseconds.
-		Weight::from_parts(175_220_075, 13690)
-			// Standard Error: 46_125
-			.saturating_add(Weight::from_parts(6_297_666, 0).saturating_mul(u.into()))
+		// Minimum execution time: 163_963_000 picoseconds.
+		Weight::from_parts(170_831_655, 13690)
+			// Standard Error: 17_974
+			.saturating_add(Weight::from_parts(6_422_209, 0).saturating_mul(u.into()))
 			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(u.into())))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
@@ -136,10 +136,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1245 + u * (490 ±0)`
 		//  Estimated: `4620 + u * (2913 ±0)`
-		// Minimum execution time: 94_720_000 picoseconds.
-		Weight::from_parts(93_679_528, 4620)
-			// Standard Error: 23_139
-			.saturating_add(Weight::from_parts(7_152_577, 0).saturating_mul(u.into()))
+		// Minimum execution time: 94_260_000 picoseconds.
+		Weight::from_parts(94_552_947, 4620)
+			// Standard Error: 15_646
+			.saturating_add(Weight::from_parts(6_988_887, 0).saturating_mul(u.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(u.into())))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
@@ -178,10 +178,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `4789 + u * (493 ±0)`
 		//  Estimated: `13690 + u * (2913 ±0)`
-		// Minimum execution time: 253_196_000 picoseconds.
-		Weight::from_parts(210_148_036, 13690)
-			// Standard Error: 138_770
-			.saturating_add(Weight::from_parts(44_943_394, 0).saturating_mul(u.into()))
+		// Minimum execution time: 248_448_000 picoseconds.
+		Weight::from_parts(227_950_481, 13690)
+			// Standard Error: 71_286
+			.saturating_add(Weight::from_parts(41_051_929, 0).saturating_mul(u.into()))
 			.saturating_add(T::DbWeight::get().reads(17_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(u.into())))
 			.saturating_add(T::DbWeight::get().writes(17_u64))
@@ -205,10 +205,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1201 + u * (635 ±0)`
 		//  Estimated: `14260 + u * (2913 ±0)`
-		// Minimum execution time: 23_235_000 picoseconds.
-		Weight::from_parts(30_574_694, 14260)
-			// Standard Error: 120_633
-			.saturating_add(Weight::from_parts(53_832_496, 0).saturating_mul(u.into()))
+		// Minimum execution time: 22_733_000 picoseconds.
+		Weight::from_parts(24_927_229, 14260)
+			// Standard Error: 71_066
+			.saturating_add(Weight::from_parts(53_124_442, 0).saturating_mul(u.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(u.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -229,8 +229,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2037`
 		//  Estimated: `14260`
-		// Minimum execution time: 121_280_000 picoseconds.
-		Weight::from_parts(126_017_000, 14260)
+		// Minimum execution time: 121_631_000 picoseconds.
+		Weight::from_parts(129_492_000, 14260)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -269,10 +269,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `5468 + u * (500 ±0)`
 		//  Estimated: `14260 + u * (2913 ±0)`
-		// Minimum execution time: 283_921_000 picoseconds.
-		Weight::from_parts(247_706_317, 14260)
-			// Standard Error: 256_378
-			.saturating_add(Weight::from_parts(46_164_997, 0).saturating_mul(u.into()))
+		// Minimum execution time: 280_696_000 picoseconds.
+		Weight::from_parts(258_579_656, 14260)
+			// Standard Error: 166_257
+			.saturating_add(Weight::from_parts(42_991_348, 0).saturating_mul(u.into()))
 			.saturating_add(T::DbWeight::get().reads(19_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(u.into())))
 			.saturating_add(T::DbWeight::get().writes(18_u64))
@@ -284,29 +284,29 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with ParityDB's costs, for tests and mock runtimes.
 impl WeightInfo for () {
 	fn open_round() -> Weight {
-		Weight::from_parts(139_237_000, 4815)
+		Weight::from_parts(137_033_000, 4815)
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn submit_update(u: u32, ) -> Weight {
-		Weight::from_parts(175_220_075, 13690)
-			.saturating_add(Weight::from_parts(6_297_666, 0).saturating_mul(u.into()))
+		Weight::from_parts(170_831_655, 13690)
+			.saturating_add(Weight::from_parts(6_422_209, 0).saturating_mul(u.into()))
 			.saturating_add(ParityDbWeight::get().reads(11_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(u.into())))
 			.saturating_add(ParityDbWeight::get().writes(9_u64))
 			.saturating_add(Weight::from_parts(0, 2941).saturating_mul(u.into()))
 	}
 	fn submit_aggregate(u: u32, ) -> Weight {
-		Weight::from_parts(93_679_528, 4620)
-			.saturating_add(Weight::from_parts(7_152_577, 0).saturating_mul(u.into()))
+		Weight::from_parts(94_552_947, 4620)
+			.saturating_add(Weight::from_parts(6_988_887, 0).saturating_mul(u.into()))
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(u.into())))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 			.saturating_add(Weight::from_parts(0, 2913).saturating_mul(u.into()))
 	}
 	fn close_round(u: u32, ) -> Weight {
-		Weight::from_parts(210_148_036, 13690)
-			.saturating_add(Weight::from_parts(44_943_394, 0).saturating_mul(u.into()))
+		Weight::from_parts(227_950_481, 13690)
+			.saturating_add(Weight::from_parts(41_051_929, 0).saturating_mul(u.into()))
 			.saturating_add(ParityDbWeight::get().reads(17_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(u.into())))
 			.saturating_add(ParityDbWeight::get().writes(17_u64))
@@ -314,8 +314,8 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2913).saturating_mul(u.into()))
 	}
 	fn base_scored(u: u32, ) -> Weight {
-		Weight::from_parts(30_574_694, 14260)
-			.saturating_add(Weight::from_parts(53_832_496, 0).saturating_mul(u.into()))
+		Weight::from_parts(24_927_229, 14260)
+			.saturating_add(Weight::from_parts(53_124_442, 0).saturating_mul(u.into()))
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(u.into())))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
@@ -323,13 +323,13 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2913).saturating_mul(u.into()))
 	}
 	fn update_scored() -> Weight {
-		Weight::from_parts(126_017_000, 14260)
+		Weight::from_parts(129_492_000, 14260)
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn aggregate_scored(u: u32, ) -> Weight {
-		Weight::from_parts(247_706_317, 14260)
-			.saturating_add(Weight::from_parts(46_164_997, 0).saturating_mul(u.into()))
+		Weight::from_parts(258_579_656, 14260)
+			.saturating_add(Weight::from_parts(42_991_348, 0).saturating_mul(u.into()))
 			.saturating_add(ParityDbWeight::get().reads(19_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(u.into())))
 			.saturating_add(ParityDbWeight::get().writes(18_u64))

@@ -7,6 +7,7 @@ use frame_benchmarking::v2::*;
 use frame_support::traits::{EnsureOrigin, Get};
 use frame_system::RawOrigin;
 use modelchain_primitives::ScorerStakes;
+use sp_runtime::Perbill;
 
 /// A scorer with session keys (its scorer key among them) and `MinBond` plus `extra`, not a
 /// candidate yet.
@@ -56,16 +57,18 @@ mod benchmarks {
 		assert!(!Candidates::<T>::get().contains(&who));
 	}
 
-	/// Removing the last of a full list.
+	/// Removing the last of a full list, slashing half its bond.
 	#[benchmark]
 	fn remove() -> Result<(), BenchmarkError> {
 		Candidates::<T>::kill();
 		let who = candidates::<T>(T::MaxCandidates::get()).pop().expect("a candidate");
+		let (bond, _) = T::Scorers::scorer_of(&who).expect("a scorer");
 		let origin =
 			T::RemoveOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 		#[extrinsic_call]
-		_(origin as T::RuntimeOrigin, who.clone());
+		_(origin as T::RuntimeOrigin, who.clone(), Perbill::from_percent(50));
 		assert!(!Candidates::<T>::get().contains(&who));
+		assert!(T::Scorers::scorer_of(&who).expect("a scorer").0 < bond);
 		Ok(())
 	}
 

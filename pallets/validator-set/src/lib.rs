@@ -19,7 +19,9 @@
 //! ## Why the top N by bond
 //! It is permissionless (anyone with stake can operate a validator, no governance vote per operator)
 //! and sybil-resistant (a seat costs stake), and it uses the one stake scoring already weighs. Governance
-//! keeps a brake: [`Config::RemoveOrigin`] (root, i.e. a root-track referendum) removes a candidate.
+//! keeps a brake: [`Config::RemoveOrigin`] (root, i.e. a root-track referendum) removes a candidate,
+//! burning the part of its bond the referendum decides ([`Pallet::remove`]'s `slash`: 0 for an operator
+//! that merely stopped, more for one that misbehaved). That is the stake a validator risks.
 //!
 //! ## Leaving
 //! [`Pallet::leave`] (or [`Pallet::remove`]) drops the candidate from the next planned set; its bond
@@ -71,7 +73,7 @@ pub mod pallet {
 	use frame_support::pallet_prelude::*;
 	use frame_system::pallet_prelude::*;
 	use modelchain_primitives::SessionScoringKey;
-	use sp_runtime::traits::AtLeast32BitUnsigned;
+	use sp_runtime::{traits::AtLeast32BitUnsigned, Perbill};
 
 	/// The in-code storage version.
 	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
@@ -160,8 +162,9 @@ pub mod pallet {
 		CandidateJoined { who: T::AccountId, bond: T::Balance },
 		/// `who` stopped being a candidate; its bond is free from session `free_from`.
 		CandidateLeft { who: T::AccountId, free_from: SessionIndex },
-		/// Governance removed candidate `who`; its bond is free from session `free_from`.
-		CandidateRemoved { who: T::AccountId, free_from: SessionIndex },
+		/// Governance removed candidate `who` and burned `slashed` of its bond; the rest is free from
+		/// session `free_from`.
+		CandidateRemoved { who: T::AccountId, free_from: SessionIndex, slashed: T::Balance },
 		/// The validator set of `session` was planned.
 		ValidatorSetPlanned { session: SessionIndex, validators: Vec<T::AccountId> },
 	}
@@ -251,16 +254,18 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Removes candidate `who` (e.g. a misbehaving operator); its bond stays bonded for
+		/// Removes candidate `who` (e.g. a misbehaving operator) and burns `slash` of its bond (its
+		/// scorer stake, rounded down; `Perbill::zero()` burns nothing); the rest stays bonded for
 		/// `UnbondSessions` sessions.
 		///
-		/// Origin: `RemoveOrigin`. Emits [`Event::CandidateRemoved`]. Errors:
-		/// [`Error::NotCandidate`].
+		/// Origin: `RemoveOrigin`. Emits [`Event::CandidateRemoved`] (and the scoring pallet's
+		/// `ScorerSlashed` when something was burned). Errors: [`Error::NotCandidate`].
 		#[pallet::call_index(2)]
-		pub fn remove(origin: OriginFor<T>, who: T::AccountId) -> DispatchResult {
+		pub fn remove(origin: OriginFor<T>, who: T::AccountId, slash: Perbill) -> DispatchResult {
 			T::RemoveOrigin::ensure_origin(origin)?;
 			let free_from = Self::do_leave(&who)?;
-			Self::deposit_event(Event::CandidateRemoved { who, free_from });
+			let slashed = T::Scorers::slash(&who, slash);
+			Self::deposit_event(Event::CandidateRemoved { who, free_from, slashed });
 			Ok(())
 		}
 	}

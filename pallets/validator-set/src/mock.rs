@@ -51,6 +51,11 @@ pub fn set_scorer(who: AccountId, stake: Option<Balance>) {
 	});
 }
 
+/// `who`'s scorer stake, if it is a scorer.
+pub fn stake(who: AccountId) -> Option<Balance> {
+	STAKES.with(|s| s.borrow().get(&who).copied())
+}
+
 /// `who` has session keys whose scoring key is its scorer key, or no session keys.
 pub fn set_keys(who: AccountId, registered: bool) {
 	KEYS.with(|k| {
@@ -73,6 +78,16 @@ impl ScorerStakes<AccountId, Balance> for MockScorers {
 
 	fn scorer_of(who: &AccountId) -> Option<(Balance, u64)> {
 		STAKES.with(|s| s.borrow().get(who).map(|stake| (*stake, *who)))
+	}
+
+	fn slash(who: &AccountId, fraction: sp_runtime::Perbill) -> Balance {
+		STAKES.with(|s| {
+			s.borrow_mut().get_mut(who).map_or(0, |stake| {
+				let burned = fraction.mul_floor(*stake);
+				*stake -= burned;
+				burned
+			})
+		})
 	}
 
 	#[cfg(feature = "runtime-benchmarks")]

@@ -65,8 +65,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3747`
 		//  Estimated: `7212`
-		// Minimum execution time: 64_756_000 picoseconds.
-		Weight::from_parts(73_379_000, 7212)
+		// Minimum execution time: 59_118_000 picoseconds.
+		Weight::from_parts(67_390_000, 7212)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -80,8 +80,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2166`
 		//  Estimated: `3535`
-		// Minimum execution time: 43_275_000 picoseconds.
-		Weight::from_parts(49_604_000, 3535)
+		// Minimum execution time: 39_949_000 picoseconds.
+		Weight::from_parts(45_288_000, 3535)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -89,16 +89,22 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ValidatorSet::Candidates` (`max_values`: Some(1), `max_size`: Some(2050), added: 2545, mode: `MaxEncodedLen`)
 	/// Storage: `ValidatorSet::PlannedSession` (r:1 w:0)
 	/// Proof: `ValidatorSet::PlannedSession` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Scoring::Scorers` (r:1 w:1)
+	/// Proof: `Scoring::Scorers` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
 	/// Storage: `ValidatorSet::Unbonding` (r:0 w:1)
 	/// Proof: `ValidatorSet::Unbonding` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	fn remove() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2166`
-		//  Estimated: `3535`
-		// Minimum execution time: 40_741_000 picoseconds.
-		Weight::from_parts(48_813_000, 3535)
-			.saturating_add(T::DbWeight::get().reads(2_u64))
-			.saturating_add(T::DbWeight::get().writes(2_u64))
+		//  Measured:  `3551`
+		//  Estimated: `3640`
+		// Minimum execution time: 89_092_000 picoseconds.
+		Weight::from_parts(99_468_000, 3640)
+			.saturating_add(T::DbWeight::get().reads(5_u64))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `ValidatorSet::Candidates` (r:1 w:0)
 	/// Proof: `ValidatorSet::Candidates` (`max_values`: Some(1), `max_size`: Some(2050), added: 2545, mode: `MaxEncodedLen`)
@@ -115,10 +121,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `392 + c * (284 ±0)`
 		//  Estimated: `3535 + c * (2760 ±0)`
-		// Minimum execution time: 24_226_000 picoseconds.
-		Weight::from_parts(21_956_327, 3535)
-			// Standard Error: 45_801
-			.saturating_add(Weight::from_parts(9_437_210, 0).saturating_mul(c.into()))
+		// Minimum execution time: 23_434_000 picoseconds.
+		Weight::from_parts(23_473_835, 3535)
+			// Standard Error: 57_407
+			.saturating_add(Weight::from_parts(9_496_913, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
@@ -129,23 +135,23 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with ParityDB's costs, for tests and mock runtimes.
 impl WeightInfo for () {
 	fn join() -> Weight {
-		Weight::from_parts(73_379_000, 7212)
+		Weight::from_parts(67_390_000, 7212)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn leave() -> Weight {
-		Weight::from_parts(49_604_000, 3535)
+		Weight::from_parts(45_288_000, 3535)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn remove() -> Weight {
-		Weight::from_parts(48_813_000, 3535)
-			.saturating_add(ParityDbWeight::get().reads(2_u64))
-			.saturating_add(ParityDbWeight::get().writes(2_u64))
+		Weight::from_parts(99_468_000, 3640)
+			.saturating_add(ParityDbWeight::get().reads(5_u64))
+			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn plan_session(c: u32, ) -> Weight {
-		Weight::from_parts(21_956_327, 3535)
-			.saturating_add(Weight::from_parts(9_437_210, 0).saturating_mul(c.into()))
+		Weight::from_parts(23_473_835, 3535)
+			.saturating_add(Weight::from_parts(9_496_913, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(c.into())))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))

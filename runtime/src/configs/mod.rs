@@ -30,9 +30,9 @@ use sp_runtime::transaction_validity::TransactionPriority;
 use super::{
 	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, ModelRegistry, Nonce, PalletInfo,
 	Rewards, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason,
-	RuntimeOrigin, RuntimeTask, Scoring, Session, System, TrainingRounds, TxExtension,
-	UncheckedExtrinsic, ValidatorSet, BLOCK_HASH_COUNT, DAYS, EXISTENTIAL_DEPOSIT, MICRO_UNIT,
-	MILLI_UNIT, SLOT_DURATION, SS58_PREFIX, UNIT, VERSION,
+	RuntimeOrigin, RuntimeTask, Scoring, System, TrainingRounds, TxExtension, UncheckedExtrinsic,
+	ValidatorSet, BLOCK_HASH_COUNT, DAYS, EXISTENTIAL_DEPOSIT, MICRO_UNIT, MILLI_UNIT,
+	SLOT_DURATION, SS58_PREFIX, UNIT, VERSION,
 };
 
 /// Share of a block that normal (user) transactions may fill; the rest is kept for operational ones.

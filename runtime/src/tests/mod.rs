@@ -355,5 +355,32 @@ fn genesis_validators_come_from_the_session_and_their_stake_is_bonded() {
 			)),
 			pallet_validator_set::Error::<Runtime>::NotScorer
 		);
+
+		// Root (a root-track referendum on a production network) removes Dave and burns a tenth
+		// of his bond: the issuance falls by as much, the rest stays held and bonded.
+		use frame_support::traits::fungible::InspectHold;
+		let dave = Sr25519Keyring::Dave.to_account_id();
+		let stake_reason = pallet_scoring::HoldReason::ScorerStake.into();
+		let issuance = Balances::total_issuance();
+		assert_eq!(Balances::balance_on_hold(&stake_reason, &dave), GENESIS_SCORER_STAKE);
+		frame_support::assert_ok!(pallet_validator_set::Pallet::<Runtime>::remove(
+			crate::RuntimeOrigin::root(),
+			dave.clone(),
+			sp_runtime::Perbill::from_percent(10),
+		));
+		let slashed = GENESIS_SCORER_STAKE / 10;
+		assert_eq!(Balances::total_issuance(), issuance - slashed);
+		assert_eq!(Balances::balance_on_hold(&stake_reason, &dave), GENESIS_SCORER_STAKE - slashed);
+		assert_eq!(
+			pallet_scoring::Scorers::<Runtime>::get(&dave).map(|s| s.stake),
+			Some(GENESIS_SCORER_STAKE - slashed)
+		);
+		assert!(!pallet_validator_set::Candidates::<Runtime>::get().contains(&dave));
+		frame_support::assert_noop!(
+			pallet_scoring::Pallet::<Runtime>::unregister_scorer(crate::RuntimeOrigin::signed(
+				dave.clone()
+			)),
+			pallet_scoring::Error::<Runtime>::StakeBonded
+		);
 	});
 }

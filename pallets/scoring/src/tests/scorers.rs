@@ -83,6 +83,34 @@ fn unregistering_releases_the_stake_and_frees_the_key() {
 }
 
 #[test]
+fn a_slash_burns_from_the_held_stake_and_lowers_the_stake() {
+	use modelchain_primitives::ScorerStakes;
+	use sp_runtime::Perbill;
+	ExtBuilder::build_and_execute(|| {
+		let key = register_with(ALICE, 1_000);
+		let issuance = Balances::total_issuance();
+		// A third, rounded down: burned, not moved anywhere.
+		assert_eq!(
+			<Scoring as ScorerStakes<_, _>>::slash(&ALICE, Perbill::from_rational(1u32, 3)),
+			333
+		);
+		assert_eq!(held(ALICE), 667);
+		assert_eq!(Balances::total_issuance(), issuance - 333);
+		assert_eq!(Balances::free_balance(ALICE), ENDOWMENT - 1_000);
+		assert_eq!(<Scoring as ScorerStakes<_, _>>::scorer_of(&ALICE), Some((667, key)));
+		System::assert_last_event(Event::ScorerSlashed { scorer: ALICE, amount: 333 }.into());
+		// Nothing to burn: no event, nothing changes.
+		let events = System::events().len();
+		assert_eq!(<Scoring as ScorerStakes<_, _>>::slash(&ALICE, Perbill::zero()), 0);
+		assert_eq!(<Scoring as ScorerStakes<_, _>>::slash(&BOB, Perbill::one()), 0);
+		assert_eq!(System::events().len(), events);
+		// What is left is released on leaving.
+		assert_ok!(Scoring::unregister_scorer(RuntimeOrigin::signed(ALICE)));
+		assert_eq!(Balances::free_balance(ALICE), ENDOWMENT - 333);
+	});
+}
+
+#[test]
 fn a_scorer_with_open_commitments_cannot_leave() {
 	ExtBuilder::build_and_execute(|| {
 		let key = register(ALICE);

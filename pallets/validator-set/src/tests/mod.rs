@@ -3,7 +3,7 @@
 use crate::{mock::*, Candidates, Error, Event, PlannedSession, StakeGuard, Unbonding, Validators};
 use frame_support::{assert_noop, assert_ok};
 use pallet_session::{SessionManager, ShouldEndSession};
-use sp_runtime::DispatchError;
+use sp_runtime::{DispatchError, Perbill};
 
 fn plan(session: u32) -> Option<Vec<AccountId>> {
 	<ValidatorSet as SessionManager<AccountId>>::new_session(session)
@@ -144,11 +144,39 @@ fn rejoining_cancels_the_unbonding() {
 #[test]
 fn governance_removes_a_candidate() {
 	ExtBuilder::build_and_execute(|| {
-		assert_noop!(ValidatorSet::remove(RuntimeOrigin::signed(1), 2), DispatchError::BadOrigin);
-		assert_ok!(ValidatorSet::remove(RuntimeOrigin::root(), 2));
-		assert_eq!(last_event(), Event::CandidateRemoved { who: 2, free_from: 2 });
+		assert_noop!(
+			ValidatorSet::remove(RuntimeOrigin::signed(1), 2, Perbill::zero()),
+			DispatchError::BadOrigin
+		);
+		assert_ok!(ValidatorSet::remove(RuntimeOrigin::root(), 2, Perbill::zero()));
+		assert_eq!(last_event(), Event::CandidateRemoved { who: 2, free_from: 2, slashed: 0 });
 		assert_eq!(Candidates::<Test>::get().into_inner(), vec![1]);
-		assert_noop!(ValidatorSet::remove(RuntimeOrigin::root(), 2), Error::<Test>::NotCandidate);
+		assert_eq!(stake(2), Some(500));
+		assert_noop!(
+			ValidatorSet::remove(RuntimeOrigin::root(), 2, Perbill::zero()),
+			Error::<Test>::NotCandidate
+		);
+	});
+}
+
+#[test]
+fn governance_removal_burns_the_slash_it_decides() {
+	ExtBuilder::build_and_execute(|| {
+		// A third of 1 000, rounded down.
+		assert_ok!(ValidatorSet::remove(RuntimeOrigin::root(), 1, Perbill::from_rational(1u32, 3)));
+		assert_eq!(last_event(), Event::CandidateRemoved { who: 1, free_from: 2, slashed: 333 });
+		assert_eq!(stake(1), Some(667));
+		assert_eq!(Unbonding::<Test>::get(1), Some(2));
+		// A failed removal slashes nothing.
+		assert_noop!(
+			ValidatorSet::remove(RuntimeOrigin::root(), 1, Perbill::one()),
+			Error::<Test>::NotCandidate
+		);
+		assert_eq!(stake(1), Some(667));
+		// The whole bond.
+		assert_ok!(ValidatorSet::remove(RuntimeOrigin::root(), 2, Perbill::one()));
+		assert_eq!(last_event(), Event::CandidateRemoved { who: 2, free_from: 2, slashed: 500 });
+		assert_eq!(stake(2), Some(0));
 	});
 }
 
