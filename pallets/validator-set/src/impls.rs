@@ -13,10 +13,7 @@ use sp_runtime::{
 
 impl<T: Config> Pallet<T> {
 	pub(crate) fn do_join(who: T::AccountId) -> DispatchResult {
-		let (bond, key) = T::Scorers::scorer_of(&who).ok_or(Error::<T>::NotScorer)?;
-		ensure!(bond >= T::MinBond::get(), Error::<T>::BondTooLow);
-		let session_key = T::SessionKeys::scoring_key(&who).ok_or(Error::<T>::NoSessionKeys)?;
-		ensure!(session_key == key, Error::<T>::ScoringKeyMismatch);
+		let bond = Self::eligible(&who)?;
 		Candidates::<T>::try_mutate(|candidates| {
 			ensure!(!candidates.contains(&who), Error::<T>::AlreadyCandidate);
 			candidates.try_push(who.clone()).map_err(|_| Error::<T>::TooManyCandidates)
@@ -38,13 +35,15 @@ impl<T: Config> Pallet<T> {
 		Ok(free_from)
 	}
 
-	/// Whether candidate `who` may validate now: a scorer bonded with at least `MinBond` whose
-	/// session scoring key is its scorer key (keys may have changed since it joined). Its bond if so.
-	fn eligible(who: &T::AccountId) -> Option<T::Balance> {
-		let (bond, key) = T::Scorers::scorer_of(who)?;
-		let eligible = bond >= T::MinBond::get()
-			&& T::SessionKeys::scoring_key(who).is_some_and(|session_key| session_key == key);
-		eligible.then_some(bond)
+	/// `who`'s bond if it may validate: a scorer bonded with at least `MinBond` whose session
+	/// scoring key is its scorer key. Checked on joining and again at every planning, since stake
+	/// and keys may change after joining.
+	fn eligible(who: &T::AccountId) -> Result<T::Balance, Error<T>> {
+		let (bond, key) = T::Scorers::scorer_of(who).ok_or(Error::<T>::NotScorer)?;
+		ensure!(bond >= T::MinBond::get(), Error::<T>::BondTooLow);
+		let session_key = T::SessionKeys::scoring_key(who).ok_or(Error::<T>::NoSessionKeys)?;
+		ensure!(session_key == key, Error::<T>::ScoringKeyMismatch);
+		Ok(bond)
 	}
 
 	/// The top `MaxValidators` eligible candidates by bond (ties: the lower account), or `None` when
@@ -52,7 +51,7 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn plan(session: SessionIndex) -> Option<Vec<T::AccountId>> {
 		let mut ranked: Vec<(T::AccountId, T::Balance)> = Candidates::<T>::get()
 			.into_iter()
-			.filter_map(|who| Self::eligible(&who).map(|bond| (who, bond)))
+			.filter_map(|who| Self::eligible(&who).ok().map(|bond| (who, bond)))
 			.collect();
 		if ranked.is_empty() {
 			log::warn!(target: "runtime::validator-set", "no eligible candidate for session {session}: the set stays");
