@@ -1,7 +1,8 @@
 //! Operators tract lacks or computes differently from onnxruntime, written as the standard ONNX
 //! operators they amount to before tract reads the graph: the ONNX-ML `Scaler`, `Imputer`, `Binarizer`
 //! and `OneHotEncoder` (which scikit-learn pipelines export), and `ReduceLogSumExp`, which tract computes
-//! as `log(sum(exp(x)))` and so overflows where onnxruntime does not.
+//! as `log(sum(exp(x)))` and so overflows where onnxruntime does not. And a `Concat` of many inputs, which
+//! tract's optimiser takes time quadratic in its inputs to read, as a tree of narrower ones.
 
 use tract_onnx::pb::{
 	attribute_proto, tensor_proto::DataType, AttributeProto, GraphProto, NodeProto, TensorProto,
@@ -24,6 +25,7 @@ pub(crate) fn standard_forms(
 	let binarizers = binarizers(graph)?;
 	let encoders = one_hot_encoders(graph, opset.unwrap_or(OPSET))?;
 	stable_log_sum_exp(graph)?;
+	split_wide_concats(graph)?;
 	Ok(scalers || imputers || binarizers || encoders)
 }
 
@@ -333,4 +335,89 @@ fn stable_log_sum_exp(graph: &mut GraphProto) -> Result<bool, EvalError> {
 		]);
 		Ok((nodes, vec![floats_initializer(name("zero_f32"), vec![0.0])]))
 	})
+}
+
+/// Most inputs a `Concat` keeps; a wider one is written as a tree of `Concat`s of at most this many.
+pub(crate) const MAX_CONCAT_INPUTS: usize = 32;
+
+/// Writes each `Concat` of more than [`MAX_CONCAT_INPUTS`] inputs as a tree of `Concat`s of at most that
+/// many, on the same axis: the same values in the same order. tract's optimiser orders the graph again
+/// after each rewrite it applies, and reads a node's inputs from the first one for each input it
+/// follows, so a `Concat` of k inputs costs k² per rewrite. scikit-learn's `PolynomialFeatures` of 64
+/// features concatenates 2,145 columns (4,293 nodes, each rewritten), which took 32–41 s to evaluate
+/// against onnxruntime's 0.2 s; as a tree of 32-input `Concat`s, 0.83 s (BENCHMARKS.md).
+fn split_wide_concats(graph: &mut GraphProto) -> Result<bool, EvalError> {
+	rewrite_nodes(graph, is_standard, "Concat", |i, node, _, _| {
+		let mut nodes = Vec::new();
+		let mut inputs = node.input.clone();
+		let mut level = 0;
+		while inputs.len() > MAX_CONCAT_INPUTS {
+			inputs = inputs
+				.chunks(MAX_CONCAT_INPUTS)
+				.enumerate()
+				.map(|(chunk, part)| {
+					let name = format!("modelchain_concat_{i}_{level}_{chunk}");
+					nodes.push(NodeProto {
+						input: part.to_vec(),
+						output: vec![name.clone()],
+						name: name.clone(),
+						..node.clone()
+					});
+					name
+				})
+				.collect();
+			level += 1;
+		}
+		nodes.push(NodeProto { input: inputs, ..node.clone() });
+		Ok((nodes, Vec::new()))
+	})
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	fn concat(inputs: usize, output: &str) -> NodeProto {
+		NodeProto {
+			op_type: "Concat".into(),
+			input: (0..inputs).map(|i| format!("x{i}")).collect(),
+			output: vec![output.into()],
+			name: output.into(),
+			attribute: vec![int_attribute("axis", 1)],
+			..Default::default()
+		}
+	}
+
+	/// The graph's inputs of `output`, read through the `Concat`s that compute it, in order.
+	fn leaves(graph: &GraphProto, output: &str) -> Vec<String> {
+		match graph.node.iter().find(|n| n.output.first().map(String::as_str) == Some(output)) {
+			Some(node) => node.input.iter().flat_map(|input| leaves(graph, input)).collect(),
+			None => vec![output.into()],
+		}
+	}
+
+	#[test]
+	fn a_wide_concat_becomes_a_tree_of_the_same_inputs_in_order() {
+		for (width, nodes) in
+			[(1, 1), (MAX_CONCAT_INPUTS, 1), (MAX_CONCAT_INPUTS + 1, 3), (2_145, 68 + 3 + 1)]
+		{
+			let mut graph =
+				GraphProto { node: vec![concat(width, "y"), concat(3, "z")], ..Default::default() };
+			split_wide_concats(&mut graph).unwrap();
+			assert_eq!(graph.node.len(), nodes + 1, "{width} inputs");
+			let expected: Vec<String> = (0..width).map(|i| format!("x{i}")).collect();
+			assert_eq!(leaves(&graph, "y"), expected, "{width} inputs");
+			for node in &graph.node {
+				assert!(node.input.len() <= MAX_CONCAT_INPUTS, "{width} inputs: {node:?}");
+				assert_eq!(node.attribute, vec![int_attribute("axis", 1)]);
+				assert_eq!(node.op_type, "Concat");
+			}
+			// Every node's output is its own, and `y` is still computed by exactly one.
+			let mut outputs: Vec<_> = graph.node.iter().map(|n| n.output[0].clone()).collect();
+			outputs.sort();
+			outputs.dedup();
+			assert_eq!(outputs.len(), graph.node.len());
+			assert_eq!(graph.node.iter().filter(|n| n.output == ["y"]).count(), 1);
+		}
+	}
 }
