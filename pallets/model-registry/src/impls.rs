@@ -959,7 +959,7 @@ impl<T: Config> Pallet<T> {
 				let change =
 					CanonicalHistory::<T>::get(id, i).ok_or("hole in the canonical history")?;
 				ensure!(
-					previous.map_or(true, |p| p < change.since),
+					previous.is_none_or(|p| p < change.since),
 					"history not strictly increasing"
 				);
 				previous = Some(change.since);

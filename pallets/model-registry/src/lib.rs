@@ -476,6 +476,7 @@ pub mod pallet {
 		#[pallet::call_index(6)]
 		#[pallet::weight(T::WeightInfo::publish_version(parents.len() as u32, datasets.len() as u32)
 			.saturating_add(T::Scoring::create_job_weight()))]
+		#[allow(clippy::too_many_arguments)]
 		pub fn publish_version(
 			origin: OriginFor<T>,
 			model: ModelId,

@@ -88,14 +88,16 @@ impl pallet_rewards::Config for Test {
 /// How far from the median an honest score may be in this runtime.
 pub const TOLERANCE: Score = 10;
 
+/// A scorer of a concluded job: account, stake, deviation from the median (`None`: missed the reveal).
+pub type JobScorer = (AccountId, Balance, Option<Score>);
+
 thread_local! {
-	/// Each job's scorers: account, stake, deviation from the median (`None`: missed the reveal).
-	static JOBS: RefCell<BTreeMap<JobId, Vec<(AccountId, Balance, Option<Score>)>>> =
-		const { RefCell::new(BTreeMap::new()) };
+	/// Each job's scorers.
+	static JOBS: RefCell<BTreeMap<JobId, Vec<JobScorer>>> = const { RefCell::new(BTreeMap::new()) };
 }
 
-/// Records that `job` concluded with these scorers: account, stake, deviation (`None`: no reveal).
-pub fn set_job(job: JobId, scorers: Vec<(AccountId, Balance, Option<Score>)>) {
+/// Records that `job` concluded with these scorers.
+pub fn set_job(job: JobId, scorers: Vec<JobScorer>) {
 	JOBS.with(|jobs| jobs.borrow_mut().insert(job, scorers));
 }
 

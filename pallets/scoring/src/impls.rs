@@ -89,6 +89,9 @@ pub fn aggregate<B: AtLeast32BitUnsigned + Copy>(reveals: &[(Verdict, B)]) -> Jo
 	scores.last().map(|(s, _)| JobOutcome::Scored(*s)).unwrap_or(JobOutcome::NoQuorum)
 }
 
+/// What a reveal that could be applied now reveals for: the scorer's account, the job, its commitment.
+type RevealCheck<T> = (<T as frame_system::Config>::AccountId, Job<T>, Participation<T>);
+
 impl<T: Config> Pallet<T> {
 	pub(crate) fn do_register_scorer(
 		who: T::AccountId,
@@ -150,7 +153,7 @@ impl<T: Config> Pallet<T> {
 		verdict: &Verdict,
 		salt: &[u8; 32],
 		key: &ScorerId,
-	) -> Result<(T::AccountId, Job<T>, Participation<T>), Error<T>> {
+	) -> Result<RevealCheck<T>, Error<T>> {
 		let who = ScorerAccounts::<T>::get(key).ok_or(Error::<T>::NotScorer)?;
 		let record = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
 		let now = frame_system::Pallet::<T>::block_number();
@@ -532,15 +535,15 @@ impl<T: Config> modelchain_primitives::ScorerStakes<T::AccountId, BalanceOf<T>> 
 impl<T: Config> frame_support::traits::OneSessionHandler<T::AccountId> for Pallet<T> {
 	type Key = ScorerId;
 
-	fn on_genesis_session<'a, I: 'a>(_: I)
+	fn on_genesis_session<'a, I>(_: I)
 	where
-		I: Iterator<Item = (&'a T::AccountId, Self::Key)>,
+		I: 'a + Iterator<Item = (&'a T::AccountId, Self::Key)>,
 	{
 	}
 
-	fn on_new_session<'a, I: 'a>(_: bool, _: I, _: I)
+	fn on_new_session<'a, I>(_: bool, _: I, _: I)
 	where
-		I: Iterator<Item = (&'a T::AccountId, Self::Key)>,
+		I: 'a + Iterator<Item = (&'a T::AccountId, Self::Key)>,
 	{
 	}
 

@@ -90,7 +90,7 @@ fn work_on<T: Config>(
 	let local =
 		storage.get::<LocalScore<BlockNumberFor<T>>>().map_err(|_| "corrupt local record")?;
 	let resubmit = |at: Option<BlockNumberFor<T>>| {
-		at.map_or(true, |at| now >= at.saturating_add(RESUBMIT_AFTER.into()))
+		at.is_none_or(|at| now >= at.saturating_add(RESUBMIT_AFTER.into()))
 	};
 
 	if now <= record.commit_end {

@@ -388,7 +388,7 @@ impl<T: Config> Pallet<T> {
 		let mut best: Option<(UpdateId, UpdateOf<T>, Score)> = None;
 		for (id, update) in Self::accepted(round_id) {
 			let UpdateState::Accepted(score) = update.state else { continue };
-			if best.as_ref().map_or(true, |(_, _, s)| Self::better(&round, score, *s)) {
+			if best.as_ref().is_none_or(|(_, _, s)| Self::better(&round, score, *s)) {
 				best = Some((id, update, score));
 			}
 		}
@@ -619,7 +619,7 @@ impl<T: Config> Pallet<T> {
 				Self::release(HoldReason::Stake, &who, aggregate.stake);
 				let mut datasets = BTreeSet::new();
 				for (_, update) in Self::accepted(round_id) {
-					datasets.extend(update.datasets.into_iter());
+					datasets.extend(update.datasets);
 				}
 				match T::Registry::publish_scored(ScoredVersion {
 					publisher: who,

@@ -276,7 +276,7 @@ impl<T: Config> StakeGuard<T::AccountId> for Pallet<T> {
 	fn may_withdraw(who: &T::AccountId) -> bool {
 		!Candidates::<T>::get().contains(who)
 			&& !Validators::<T>::get().contains(who)
-			&& Unbonding::<T>::get(who).map_or(true, |from| PlannedSession::<T>::get() >= from)
+			&& Unbonding::<T>::get(who).is_none_or(|from| PlannedSession::<T>::get() >= from)
 	}
 
 	fn withdrawn(who: &T::AccountId) {

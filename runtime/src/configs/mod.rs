@@ -207,7 +207,7 @@ impl pallet_scoring::Config for Runtime {
 parameter_types! {
 	/// Each update (and aggregate) stakes at least 10 MDL while the validators score it.
 	pub const MinUpdateStake: Balance = 10 * UNIT;
-	pub const RoundDeposit: Balance = 1 * UNIT;
+	pub const RoundDeposit: Balance = UNIT;
 	pub const UpdateDeposit: Balance = 100 * MILLI_UNIT;
 	/// A window must hold a scoring job's commit and reveal windows; at most four weeks.
 	pub const MinRoundWindow: BlockNumber = ScoringCommitWindow::get() + ScoringRevealWindow::get();

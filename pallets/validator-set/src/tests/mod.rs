@@ -12,11 +12,11 @@ fn plan(session: u32) -> Option<Vec<AccountId>> {
 fn last_event() -> Event<Test> {
 	System::events()
 		.into_iter()
-		.filter_map(|r| match r.event {
+		.rev()
+		.find_map(|r| match r.event {
 			RuntimeEvent::ValidatorSet(e) => Some(e),
 			_ => None,
 		})
-		.last()
 		.expect("an event")
 }
 
