@@ -1,6 +1,7 @@
 // Small helpers over @polkadot/api shared by the end-to-end tests.
 import { ApiPromise, WsProvider } from '@polkadot/api';
 import { Keyring } from '@polkadot/keyring';
+import { u8aToHex } from '@polkadot/util';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 
 const providers = new WeakMap();
@@ -118,4 +119,44 @@ export async function waitUntil(api, { what, blocks, read, done, context = () =>
     api.rpc.chain.subscribeNewHeads((header) => { check(header).catch((e) => finish(reject, e)); })
       .then((u) => { if (settled) u(); else unsub = u; });
   });
+}
+
+/**
+ * Reads every storage entry of every pallet at the best block, decoded from metadata alone, and checks
+ * that each value encodes back to exactly the bytes the node stores (`state_getStorage`, plain JSON): a
+ * type the metadata describes differently from what the runtime writes fails here, even where it would
+ * decode without an error. Returns the number of entries checked, by `section.item`.
+ */
+export async function checkStorageDecodes(api) {
+  const hash = await api.rpc.chain.getBlockHash();
+  const at = await api.at(hash);
+  const counts = {};
+  const mismatches = [];
+  const check = async (name, key, value, optional) => {
+    const raw = await rpcCall(api, 'state_getStorage', [key, hash.toHex()]);
+    counts[name] = (counts[name] ?? 0) + 1;
+    if (raw === null) {
+      // Absent: an optional entry reads as `None`, a value entry as its default.
+      if (optional && !value.isNone) mismatches.push(`${name} ${key}: absent but read as ${value.toString()}`);
+      return;
+    }
+    const decoded = optional ? value.unwrap() : value;
+    const encoded = u8aToHex(decoded.toU8a());
+    if (encoded !== raw) mismatches.push(`${name} ${key}: stored ${raw}, decoded and encoded again ${encoded}`);
+  };
+  // `substrate` is the well-known keys (`:code` is the raw runtime), not a pallet's storage.
+  for (const section of Object.keys(at.query).filter((s) => s !== 'substrate')) {
+    for (const [item, entry] of Object.entries(at.query[section])) {
+      const { meta } = entry.creator;
+      const optional = meta.modifier.isOptional;
+      const name = `${section}.${item}`;
+      if (meta.type.isPlain) {
+        await check(name, entry.key(), await entry(), optional);
+      } else {
+        for (const [key, value] of await entry.entries()) await check(name, key.toHex(), value, optional);
+      }
+    }
+  }
+  if (mismatches.length > 0) throw new Error(`storage that does not decode as its metadata says:\n${mismatches.join('\n')}`);
+  return counts;
 }

@@ -11,7 +11,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import { artifactOf, reference, serveFixtures } from '../lib/artifacts.js';
-import { connect, devAccounts, eventData, rpcCall, sendAndInclude, waitUntil } from '../lib/chain.js';
+import {
+  checkStorageDecodes, connect, devAccounts, eventData, rpcCall, sendAndInclude, waitUntil,
+} from '../lib/chain.js';
 import { passReferendum } from '../lib/governance.js';
 import { startNode } from '../lib/node.js';
 
@@ -272,6 +274,16 @@ describe('training rounds', () => {
     };
     assert.equal(await canonicalAt(baseLiveAt), base, `canonical at block ${baseLiveAt}`);
     assert.equal(await canonicalAt(aggregateLiveAt), version, `canonical at block ${aggregateLiveAt}`);
+
+    // Everything the flow stored decodes from metadata alone and encodes back to the stored bytes.
+    const stored = await checkStorageDecodes(api);
+    for (const [item, least] of Object.entries({
+      'modelRegistry.models': 1, 'modelRegistry.versions': 2, 'modelRegistry.canonicalHistory': 2,
+      'modelRegistry.datasets': 3, 'scoring.results': 1, 'trainingRounds.rounds': 1,
+      'trainingRounds.updates': 3, 'rewards.reserve': 1, 'referenda.referendumInfoFor': 2,
+    })) {
+      assert.ok((stored[item] ?? 0) >= least, `${item}: ${stored[item] ?? 0} entries checked, at least ${least} expected`);
+    }
   });
 
   /** The newest event `section.method` whose data satisfies `pred`, within the last `blocks` blocks. */

@@ -8,7 +8,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 
-import { connect, devAccounts, rpcCall, sendAndInclude, waitUntil } from '../lib/chain.js';
+import {
+  checkStorageDecodes, connect, devAccounts, rpcCall, sendAndInclude, waitUntil,
+} from '../lib/chain.js';
 import { startNode } from '../lib/node.js';
 
 const UNIT = 10n ** 12n;
@@ -120,5 +122,11 @@ describe('validator onboarding', () => {
       what: 'Dave out of the validator set', blocks: 40, context, read: validators,
       done: (v) => !v.includes(dave.address),
     });
+
+    // Everything stored decodes from metadata alone and encodes back to the stored bytes.
+    const stored = await checkStorageDecodes(api);
+    for (const item of ['validatorSet.unbonding', 'session.nextKeys', 'scoring.scorers']) {
+      assert.ok(stored[item] >= 1, `${item}: ${stored[item] ?? 0} entries checked`);
+    }
   });
 });
