@@ -638,7 +638,8 @@ fn zipmap_input<'a>(graph: &'a GraphProto, name: &str) -> Option<&'a String> {
 
 /// The kind of the floating-point output `name`: the operator computing it, looked up through the
 /// operators that only reshape or convert values (`Identity`, `Reshape`, `Flatten`, `Squeeze`,
-/// `Unsqueeze`, `Cast`). Probabilities come from a `Softmax` or a `Sigmoid`, and from the ONNX-ML
+/// `Unsqueeze`, `Cast`, and `QuantizeLinear`/`DequantizeLinear`: quantized probabilities are
+/// probabilities on a grid). Probabilities come from a `Softmax` or a `Sigmoid`, and from the ONNX-ML
 /// classifiers scikit-learn exports: a `LinearClassifier`'s scores after a softmax or logistic
 /// transform, a `TreeEnsembleClassifier`'s (the trees' class probabilities), an `SVMClassifier`'s with
 /// Platt parameters (libsvm's coupled probabilities), an L1 `Normalizer`'s.
@@ -668,11 +669,10 @@ fn output_kind<'a>(graph: &'a GraphProto, mut name: &'a str) -> OutputKind {
 		}
 		match node.op_type.as_str() {
 			"Softmax" | "Sigmoid" => return OutputKind::Probabilities,
-			"Identity" | "Reshape" | "Flatten" | "Squeeze" | "Unsqueeze" | "Cast" => {
-				match node.input.first() {
-					Some(input) => name = input,
-					None => break,
-				}
+			"Identity" | "Reshape" | "Flatten" | "Squeeze" | "Unsqueeze" | "Cast"
+			| "QuantizeLinear" | "DequantizeLinear" => match node.input.first() {
+				Some(input) => name = input,
+				None => break,
 			},
 			_ => break,
 		}
@@ -857,7 +857,11 @@ pub fn batch_size(samples: usize, sample_bytes: usize) -> usize {
 /// Loads the model and runs it on every sample, in batches the model accepts.
 fn predict(model_bytes: &[u8], golden: &GoldenSet) -> Result<Outputs, EvalError> {
 	let (proto, kind) = prediction_graph(aggregate::parse_model(model_bytes)?)?;
-	let mut engine = tract_onnx::onnx();
+	// `value_info` annotates intermediate values with types and shapes, which ONNX leaves optional and
+	// onnxruntime only merges leniently. Their symbolic batch (`N`, as `onnx.shape_inference`, exporters
+	// and onnxruntime's quantizer write it) would stay a free symbol in tract's facts, which cannot unify
+	// with the concrete batch the engine sets: the graph's own operators determine every shape.
+	let mut engine = tract_onnx::onnx().with_ignore_value_info(true);
 	trees::register(&mut engine.op_register);
 	svm::register(&mut engine.op_register);
 	extractor::register(&mut engine.op_register);

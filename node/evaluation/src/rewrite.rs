@@ -2,13 +2,14 @@
 //! operators they amount to before tract reads the graph: the ONNX-ML `Scaler`, `Imputer`, `Binarizer`
 //! and `OneHotEncoder` (which scikit-learn pipelines export), and `ReduceLogSumExp`, which tract computes
 //! as `log(sum(exp(x)))` and so overflows where onnxruntime does not. And a `Concat` of many inputs, which
-//! tract's optimiser takes time quadratic in its inputs to read, as a tree of narrower ones.
+//! tract's optimiser takes time quadratic in its inputs to read, as a tree of narrower ones; and a
+//! `QuantizeLinear` read only by `DequantizeLinear`s as the float arithmetic it amounts to.
 
 use tract_onnx::pb::{
 	attribute_proto, tensor_proto::DataType, AttributeProto, GraphProto, NodeProto, TensorProto,
 };
 
-use crate::{attribute, is_ml, is_standard, EvalError};
+use crate::{attribute, is_ml, is_standard, read_by, subgraphs, EvalError};
 
 /// The opset of the standard nodes written here, declared when the model declares none: `CastLike`
 /// is in the standard domain from opset 15, and `Unsqueeze` takes its axes as an input from 13.
@@ -26,6 +27,7 @@ pub(crate) fn standard_forms(
 	let encoders = one_hot_encoders(graph, opset.unwrap_or(OPSET))?;
 	stable_log_sum_exp(graph)?;
 	split_wide_concats(graph)?;
+	fake_quantization(graph, opset);
 	Ok(scalers || imputers || binarizers || encoders)
 }
 
@@ -373,6 +375,150 @@ fn split_wide_concats(graph: &mut GraphProto) -> Result<bool, EvalError> {
 	})
 }
 
+/// A grid of quantized values: the zero point and the saturation bounds of the integer type, as floats.
+#[derive(Clone, Copy)]
+struct Grid {
+	zero: f32,
+	min: f32,
+	max: f32,
+}
+
+/// The one value of a one-element initializer of the 8- and 16-bit integer types a quantized value
+/// has, with its type's range; `None` for any other tensor.
+fn integer_grid(tensor: &TensorProto) -> Option<Grid> {
+	if tensor.dims.iter().product::<i64>() != 1 {
+		return None;
+	}
+	let (min, max) = match DataType::try_from(tensor.data_type).ok()? {
+		DataType::Int8 => (i8::MIN as f32, i8::MAX as f32),
+		DataType::Uint8 => (0.0, u8::MAX as f32),
+		DataType::Int16 => (i16::MIN as f32, i16::MAX as f32),
+		DataType::Uint16 => (0.0, u16::MAX as f32),
+		_ => return None,
+	};
+	let zero = match (tensor.raw_data.as_slice(), tensor.int32_data.as_slice()) {
+		([], [value]) => *value as f32,
+		([b], []) if min < 0.0 => *b as i8 as f32,
+		([b], []) => *b as f32,
+		([lo, hi], []) if min < 0.0 => i16::from_le_bytes([*lo, *hi]) as f32,
+		([lo, hi], []) => u16::from_le_bytes([*lo, *hi]) as f32,
+		_ => return None,
+	};
+	(min..=max).contains(&zero).then_some(Grid { zero, min, max })
+}
+
+/// Whether `tensor` is a one-element f32 initializer (a per-tensor scale).
+fn is_float_scalar(tensor: &TensorProto) -> bool {
+	tensor.dims.iter().product::<i64>() == 1
+		&& tensor.data_type == DataType::Float as i32
+		&& (tensor.float_data.len() + tensor.raw_data.len() / 4) == 1
+}
+
+/// A rank-0 f32 initializer.
+fn float_scalar(name: String, value: f32) -> TensorProto {
+	TensorProto { dims: vec![], ..floats_initializer(name, vec![value]) }
+}
+
+/// Writes each `QuantizeLinear` read only by `DequantizeLinear`s (the QDQ format of onnxruntime's
+/// quantizer and of quantization-aware training exports: a float value rounded to the grid of a scale
+/// and zero point, saturated to the integer type, and back) as the float arithmetic the ONNX
+/// specification defines for them, exactly (such integers are exact in f32): `Div` by the scale, `Round`
+/// (half to even), `Add` the zero point, saturate (`Max`, `Min`), then for each `DequantizeLinear` `Sub`
+/// its zero point and `Mul` by its scale. tract would fuse a `DequantizeLinear`, the operators after it
+/// and such a `QuantizeLinear` into a lookup table of single values, which is wrong when an operator
+/// between them maps its axes one to one without being element-wise: after a `Softmax` every class of a
+/// quantized classifier scored 1.0. Only per-tensor parameters given as initializers, 8- and 16-bit
+/// integer types and opsets from 11 (`Round`) are written; anything else is left to tract. Returns
+/// whether a pair was written.
+fn fake_quantization(graph: &mut GraphProto, opset: Option<i64>) -> bool {
+	if opset.is_none_or(|opset| opset < 11) {
+		return false;
+	}
+	let initializer = |name: Option<&String>| {
+		name.filter(|n| !n.is_empty()).and_then(|n| graph.initializer.iter().find(|t| t.name == *n))
+	};
+	// A missing zero point is a uint8 0.
+	let grid = |zero: Option<&String>| match zero.filter(|n| !n.is_empty()) {
+		None => Some(Grid { zero: 0.0, min: 0.0, max: u8::MAX as f32 }),
+		Some(_) => initializer(zero).and_then(integer_grid),
+	};
+	let per_tensor = |node: &NodeProto| {
+		node.input.first().is_some_and(|x| !x.is_empty())
+			&& node.output.first().is_some_and(|y| !y.is_empty())
+			&& initializer(node.input.get(1)).is_some_and(is_float_scalar)
+			&& grid(node.input.get(2)).is_some()
+			&& !node.attribute.iter().any(|a| a.name == "block_size" || a.name == "output_dtype")
+	};
+	let mut read_in_subgraphs = std::collections::BTreeSet::new();
+	for node in &graph.node {
+		subgraphs(node).for_each(|subgraph| read_by(subgraph, &mut read_in_subgraphs));
+	}
+	// The outputs of the `QuantizeLinear`s to write, with their grids.
+	let mut quantized = std::collections::BTreeMap::new();
+	for node in graph.node.iter().filter(|n| is_standard(n) && n.op_type == "QuantizeLinear") {
+		if !per_tensor(node) {
+			continue;
+		}
+		let y = &node.output[0];
+		let only_dequantized = graph.node.iter().filter(|n| n.input.contains(y)).all(|reader| {
+			is_standard(reader)
+				&& reader.op_type == "DequantizeLinear"
+				&& per_tensor(reader)
+				&& reader.input[0] == *y
+				&& !reader.input[1..].contains(y)
+		});
+		if only_dequantized
+			&& !read_in_subgraphs.contains(y)
+			&& !graph.output.iter().any(|o| o.name == *y)
+		{
+			quantized.insert(y.clone(), grid(node.input.get(2)).expect("checked by per_tensor"));
+		}
+	}
+	if quantized.is_empty() {
+		return false;
+	}
+	let mut nodes = Vec::with_capacity(graph.node.len());
+	let mut initializers = Vec::new();
+	for (i, node) in core::mem::take(&mut graph.node).into_iter().enumerate() {
+		let name = |what: &str| format!("modelchain_fake_quantization_{i}_{what}");
+		let standard = |op: &str, inputs: Vec<String>, output: String| {
+			standard_node(op, output.clone(), inputs, output, vec![])
+		};
+		let (x, y) = (node.input.first().cloned(), node.output.first().cloned());
+		let (Some(x), Some(y)) = (x, y) else {
+			nodes.push(node);
+			continue;
+		};
+		if node.op_type == "QuantizeLinear" && quantized.contains_key(&y) {
+			let grid = quantized[&y];
+			initializers.extend([
+				float_scalar(name("zero"), grid.zero),
+				float_scalar(name("min"), grid.min),
+				float_scalar(name("max"), grid.max),
+			]);
+			nodes.extend([
+				standard("Div", vec![x, node.input[1].clone()], name("scaled")),
+				standard("Round", vec![name("scaled")], name("rounded")),
+				standard("Add", vec![name("rounded"), name("zero")], name("shifted")),
+				standard("Max", vec![name("shifted"), name("min")], name("floor")),
+				standard("Min", vec![name("floor"), name("max")], y),
+			]);
+		} else if node.op_type == "DequantizeLinear" && quantized.contains_key(&x) {
+			let grid = grid(node.input.get(2)).expect("checked by per_tensor");
+			initializers.push(float_scalar(name("zero"), grid.zero));
+			nodes.extend([
+				standard("Sub", vec![x, name("zero")], name("centred")),
+				standard("Mul", vec![name("centred"), node.input[1].clone()], y),
+			]);
+		} else {
+			nodes.push(node);
+		}
+	}
+	graph.node = nodes;
+	graph.initializer.extend(initializers);
+	true
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
@@ -418,6 +564,75 @@ mod tests {
 			outputs.dedup();
 			assert_eq!(outputs.len(), graph.node.len());
 			assert_eq!(graph.node.iter().filter(|n| n.output == ["y"]).count(), 1);
+		}
+	}
+
+	fn node(op: &str, input: &[&str], output: &str) -> NodeProto {
+		NodeProto {
+			op_type: op.into(),
+			input: input.iter().map(|i| i.to_string()).collect(),
+			output: vec![output.into()],
+			..Default::default()
+		}
+	}
+
+	fn int8(name: &str, value: i8) -> TensorProto {
+		TensorProto {
+			name: name.into(),
+			data_type: DataType::Int8 as i32,
+			raw_data: vec![value as u8],
+			..Default::default()
+		}
+	}
+
+	/// `x` → Softmax → Q → DQ (→ `reader` when given), with `scale` and `zero` as initializers.
+	fn qdq(scale: TensorProto, reader: Option<NodeProto>) -> GraphProto {
+		let mut node = vec![
+			node("Constant", &[], "unused"),
+			node("Softmax", &["x"], "p"),
+			node("QuantizeLinear", &["p", "scale", "zero"], "q"),
+			node("DequantizeLinear", &["q", "scale", "zero"], "y"),
+		];
+		node.extend(reader);
+		GraphProto { node, initializer: vec![scale, int8("zero", -128)], ..Default::default() }
+	}
+
+	fn ops(graph: &GraphProto) -> Vec<&str> {
+		graph.node.iter().map(|n| n.op_type.as_str()).collect()
+	}
+
+	#[test]
+	fn a_quantize_read_only_by_dequantizes_becomes_float_arithmetic() {
+		let scale = float_scalar("scale".into(), 1.0 / 255.0);
+		let mut graph = qdq(scale.clone(), None);
+		assert!(fake_quantization(&mut graph, Some(13)));
+		assert_eq!(
+			ops(&graph),
+			["Constant", "Softmax", "Div", "Round", "Add", "Max", "Min", "Sub", "Mul"]
+		);
+		// The quantized value keeps its name, now a float on int8's grid; the output keeps its name.
+		assert_eq!(graph.node[6].output, ["q"]);
+		assert_eq!(graph.node[8].output, ["y"]);
+		let constant = |name: &str| {
+			let t = graph.initializer.iter().find(|t| t.name.ends_with(name)).unwrap();
+			(t.dims.clone(), t.float_data.clone())
+		};
+		assert_eq!(constant("2_zero"), (vec![], vec![-128.0]));
+		assert_eq!(constant("2_min"), (vec![], vec![-128.0]));
+		assert_eq!(constant("2_max"), (vec![], vec![127.0]));
+		assert_eq!(constant("3_zero"), (vec![], vec![-128.0]));
+
+		// Left to tract: an opset without `Round`; the quantized integers read by another operator;
+		// per-axis scales.
+		let mut old = qdq(scale.clone(), None);
+		assert!(!fake_quantization(&mut old, Some(10)));
+		let mut read = qdq(scale, Some(node("QLinearMatMul", &["q", "scale", "zero"], "z")));
+		assert!(!fake_quantization(&mut read, Some(13)));
+		let per_axis = floats_initializer("scale".into(), vec![0.1, 0.2]);
+		let mut axis = qdq(per_axis, None);
+		assert!(!fake_quantization(&mut axis, Some(13)));
+		for graph in [old, read, axis] {
+			assert!(ops(&graph).contains(&"QuantizeLinear"));
 		}
 	}
 }

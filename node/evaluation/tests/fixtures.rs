@@ -139,6 +139,31 @@ fn a_convolutional_network_with_a_softmax_output_equals_onnxruntime() {
 }
 
 #[test]
+fn quantized_and_shape_annotated_models_equal_onnxruntime() {
+	let (digits, images) = ("digits_golden.safetensors", "digits_images_golden.safetensors");
+	for (model, dataset) in [
+		// onnxruntime's dynamic int8 quantization: `DynamicQuantizeLinear`, `MatMulInteger`.
+		("digits_mlp_int8", digits),
+		// Its static quantization in the QDQ format, down to the Softmax's probabilities, which tract
+		// would compute from a lookup table of single values were each `QuantizeLinear` and its
+		// `DequantizeLinear` left to it (every sample then scores every class 1.0: 10 % accuracy).
+		("digits_conv_qdq", images),
+	] {
+		scores_equal_onnxruntime(model, dataset, 3);
+	}
+	// The `value_info` of `onnx.shape_inference`, batch `N`: were it read, every intermediate shape would
+	// be a shape mismatch against the batch the engine feeds.
+	for (model, dataset) in [
+		("digits_mlp", digits),
+		("digits_conv", images),
+		("digits_mlp_int8", digits),
+		("digits_conv_qdq", images),
+	] {
+		file_scores_equal_onnxruntime(&format!("{model}_inferred"), model, dataset, 3);
+	}
+}
+
+#[test]
 fn a_binary_classifier_with_one_output_equals_onnxruntime() {
 	// The same logistic regression, once ending in a Sigmoid (class 1's probability), once not (its logit).
 	for model in ["cancer_logistic", "cancer_logit"] {
