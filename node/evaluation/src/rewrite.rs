@@ -3,7 +3,8 @@
 //! and `OneHotEncoder` (which scikit-learn pipelines export), and `ReduceLogSumExp`, which tract computes
 //! as `log(sum(exp(x)))` and so overflows where onnxruntime does not. And a `Concat` of many inputs, which
 //! tract's optimiser takes time quadratic in its inputs to read, as a tree of narrower ones; and a
-//! `QuantizeLinear` read only by `DequantizeLinear`s as the float arithmetic it amounts to.
+//! `QuantizeLinear` read only by `DequantizeLinear`s as the float arithmetic it amounts to; and the
+//! scaling and bias of a `Gemm` as operators of the `Gemm`'s own float type.
 
 use tract_onnx::pb::{
 	attribute_proto, tensor_proto::DataType, AttributeProto, GraphProto, NodeProto, TensorProto,
@@ -28,6 +29,7 @@ pub(crate) fn standard_forms(
 	stable_log_sum_exp(graph)?;
 	split_wide_concats(graph)?;
 	fake_quantization(graph, opset);
+	gemm_scaling_in_any_float(graph, opset)?;
 	Ok(scalers || imputers || binarizers || encoders)
 }
 
@@ -375,6 +377,79 @@ fn split_wide_concats(graph: &mut GraphProto) -> Result<bool, EvalError> {
 	})
 }
 
+/// Writes the scaling and bias of each `Gemm` (`Y = alpha·A'B' + beta·C`) after a `Gemm` of `A` and `B`
+/// alone, as `Mul` by `alpha` and `Add` of `C` (times `beta`), with `alpha` and `beta` cast like the
+/// values they scale. tract scales with f32 constants, so in a float16 or float64 model the `Gemm`'s
+/// output became f32 against its inputs' type, and every such model (a `torch.nn.Linear` exported in
+/// half precision, say) was a shape mismatch. In f32 the values are the same: tract computed `beta·C`
+/// even for `beta` = 1, and `1·C` is `C`. A `Gemm` with `alpha` or `beta` other than 1 needs `CastLike`
+/// (opset 15) and is left alone below it. Returns whether a `Gemm` was written.
+fn gemm_scaling_in_any_float(
+	graph: &mut GraphProto,
+	opset: Option<i64>,
+) -> Result<bool, EvalError> {
+	let cast_like = opset.is_some_and(|opset| opset >= 15);
+	let scale = |node: &NodeProto, name: &str| attribute(node, name).map_or(1.0, |a| a.f);
+	let written = |node: &NodeProto| {
+		let (alpha, beta) = (scale(node, "alpha"), scale(node, "beta"));
+		let bias = node.input.get(2).is_some_and(|c| !c.is_empty()) && beta != 0.0;
+		node.input.len() >= 2
+			&& (bias || alpha != 1.0)
+			&& (cast_like || (alpha == 1.0 && (beta == 1.0 || !bias)))
+	};
+	if !graph.node.iter().any(|n| is_standard(n) && n.op_type == "Gemm" && written(n)) {
+		return Ok(false);
+	}
+	rewrite_nodes(graph, is_standard, "Gemm", |i, node, _, y| {
+		if !written(node) {
+			return Ok((vec![node.clone()], Vec::new()));
+		}
+		let name = |what: &str| format!("modelchain_gemm_{i}_{what}");
+		let standard = |op: &str, inputs: Vec<String>, output: String| {
+			standard_node(op, output.clone(), inputs, output, vec![])
+		};
+		let (alpha, beta) = (scale(node, "alpha"), scale(node, "beta"));
+		let bias = node.input.get(2).filter(|c| !c.is_empty() && beta != 0.0).cloned();
+		let mut nodes = vec![NodeProto {
+			input: node.input[..2].to_vec(),
+			output: vec![name("product")],
+			name: name("product"),
+			attribute: node
+				.attribute
+				.iter()
+				.filter(|a| a.name == "transA" || a.name == "transB")
+				.cloned()
+				.collect(),
+			..node.clone()
+		}];
+		let mut initializers = Vec::new();
+		let mut product = name("product");
+		// `value` as the type of `like`: the output of `CastLike`.
+		let mut scaled = |value: f32, what: &str, like: String, out: String| {
+			initializers.push(float_scalar(name(&format!("{what}_f32")), value));
+			nodes.extend([
+				standard("CastLike", vec![name(&format!("{what}_f32")), like.clone()], name(what)),
+				standard("Mul", vec![like, name(what)], out),
+			]);
+		};
+		if alpha != 1.0 {
+			let out = if bias.is_some() { name("scaled") } else { y.clone() };
+			scaled(alpha, "alpha", product, out.clone());
+			product = out;
+		}
+		if let Some(c) = bias {
+			let c = if beta != 1.0 {
+				scaled(beta, "beta", c, name("bias"));
+				name("bias")
+			} else {
+				c
+			};
+			nodes.push(standard("Add", vec![product, c], y.clone()));
+		}
+		Ok((nodes, initializers))
+	})
+}
+
 /// A grid of quantized values: the zero point and the saturation bounds of the integer type, as floats.
 #[derive(Clone, Copy)]
 struct Grid {
@@ -634,5 +709,46 @@ mod tests {
 		for graph in [old, read, axis] {
 			assert!(ops(&graph).contains(&"QuantizeLinear"));
 		}
+	}
+
+	fn gemm(alpha: f32, beta: f32, bias: bool) -> GraphProto {
+		let float = |name: &str, f: f32| AttributeProto {
+			name: name.into(),
+			r#type: attribute_proto::AttributeType::Float as i32,
+			f,
+			..Default::default()
+		};
+		let mut node = node("Gemm", &["a", "b", if bias { "c" } else { "" }], "y");
+		node.attribute =
+			vec![float("alpha", alpha), float("beta", beta), int_attribute("transB", 1)];
+		GraphProto { node: vec![node], ..Default::default() }
+	}
+
+	#[test]
+	fn a_gemm_scales_and_adds_its_bias_in_its_own_type() {
+		let mut plain = gemm(1.0, 1.0, true);
+		assert!(gemm_scaling_in_any_float(&mut plain, Some(13)).unwrap());
+		assert_eq!(ops(&plain), ["Gemm", "Add"]);
+		// The product keeps `transB` and drops the scaling and the bias.
+		assert_eq!(plain.node[0].input, ["a", "b"]);
+		assert_eq!(plain.node[0].attribute, vec![int_attribute("transB", 1)]);
+		assert_eq!(plain.node[1].input, ["modelchain_gemm_0_product", "c"]);
+		assert_eq!(plain.node[1].output, ["y"]);
+
+		let mut scaled = gemm(0.5, 2.0, true);
+		assert!(gemm_scaling_in_any_float(&mut scaled, Some(15)).unwrap());
+		assert_eq!(ops(&scaled), ["Gemm", "CastLike", "Mul", "CastLike", "Mul", "Add"]);
+		assert_eq!(scaled.node[5].output, ["y"]);
+		let values: Vec<f32> =
+			scaled.initializer.iter().flat_map(|t| t.float_data.clone()).collect();
+		assert_eq!(values, [0.5, 2.0]);
+
+		// Without `CastLike` (before opset 15) a scaled `Gemm` stays whole; so does one with nothing to
+		// scale or add.
+		let mut old = gemm(0.5, 1.0, true);
+		assert!(!gemm_scaling_in_any_float(&mut old, Some(13)).unwrap());
+		let mut bare = gemm(1.0, 1.0, false);
+		assert!(!gemm_scaling_in_any_float(&mut bare, Some(13)).unwrap());
+		assert_eq!((ops(&old), ops(&bare)), (vec!["Gemm"], vec!["Gemm"]));
 	}
 }
