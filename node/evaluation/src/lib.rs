@@ -405,8 +405,11 @@ impl GoldenSet {
 				width: label_shape.get(1).copied().unwrap_or(1),
 			}
 		} else {
-			if label_shape.len() != 1 {
-				return Err(bad("class labels must be one index per sample".into()));
+			// One index per sample: `[samples]`, or a column `[samples, 1]` (`y.reshape(-1, 1)`).
+			if label_shape.get(1).is_some_and(|&width| width != 1) {
+				return Err(bad(format!(
+					"class labels must be one index per sample, not shape {label_shape:?}"
+				)));
 			}
 			if label_type == DatumType::U64 {
 				let huge = elements::<u64>(&tensor)

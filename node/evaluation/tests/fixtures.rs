@@ -313,6 +313,8 @@ fn bad_golden_datasets_are_typed_errors() {
 		"bad_dataset_bool_labels.safetensors",
 		"bad_dataset_huge_label.safetensors",
 		"bad_dataset_label_count.safetensors",
+		// Two class indices per sample.
+		"bad_dataset_label_pairs.safetensors",
 		"bad_dataset_garbage.safetensors",
 		// A NaN among the inputs would be blamed on the model; an infinite target would make every
 		// model's loss infinite.
@@ -325,6 +327,19 @@ fn bad_golden_datasets_are_typed_errors() {
 	let out_of_range = golden("bad_dataset_label_range.safetensors");
 	let result = evaluate(&read("digits_mlp.onnx"), &out_of_range, Metric::Accuracy);
 	assert!(matches!(result, Err(EvalError::BadDataset(_))), "{result:?}");
+}
+
+#[test]
+fn class_labels_in_a_column_are_one_per_sample() {
+	let model = read("digits_mlp.onnx");
+	let column = golden("digits_golden_column_labels.safetensors");
+	for metric in [Metric::Accuracy, Metric::TopKAccuracy(3), Metric::MeanCrossEntropy] {
+		assert_eq!(
+			evaluate(&model, &column, metric),
+			evaluate(&model, &golden("digits_golden.safetensors"), metric),
+			"{metric:?}"
+		);
+	}
 }
 
 #[test]
