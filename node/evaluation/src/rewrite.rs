@@ -379,19 +379,25 @@ fn split_wide_concats(graph: &mut GraphProto) -> Result<bool, EvalError> {
 
 /// Writes the scaling and bias of each `Gemm` (`Y = alpha·A'B' + beta·C`) after a `Gemm` of `A` and `B`
 /// alone, as `Mul` by `alpha` and `Add` of `C` (times `beta`), with `alpha` and `beta` cast like the
-/// values they scale. tract scales with f32 constants, so in a float16 or float64 model the `Gemm`'s
-/// output became f32 against its inputs' type, and every such model (a `torch.nn.Linear` exported in
-/// half precision, say) was a shape mismatch. In f32 the values are the same: tract computed `beta·C`
+/// values they scale. tract scales with f32 constants, so in a float16 model the `Gemm`'s output became
+/// f32 against its inputs' type, and every such model (a `torch.nn.Linear` exported in half precision,
+/// say) was a shape mismatch. In f32 the values are the same: tract computed `beta·C`
 /// even for `beta` = 1, and `1·C` is `C`. A `Gemm` with `alpha` or `beta` other than 1 needs `CastLike`
-/// (opset 15) and is left alone below it. Returns whether a `Gemm` was written.
+/// (opset 15) and is left alone below it, as is one whose `alpha` or `beta` is not a float (tract
+/// reports it). Returns whether a `Gemm` was written.
 fn gemm_scaling_in_any_float(
 	graph: &mut GraphProto,
 	opset: Option<i64>,
 ) -> Result<bool, EvalError> {
 	let cast_like = opset.is_some_and(|opset| opset >= 15);
-	let scale = |node: &NodeProto, name: &str| attribute(node, name).map_or(1.0, |a| a.f);
+	let scale = |node: &NodeProto, name: &str| match attribute(node, name) {
+		None => Some(1.0),
+		Some(a) => (a.r#type == attribute_proto::AttributeType::Float as i32).then_some(a.f),
+	};
 	let written = |node: &NodeProto| {
-		let (alpha, beta) = (scale(node, "alpha"), scale(node, "beta"));
+		let (Some(alpha), Some(beta)) = (scale(node, "alpha"), scale(node, "beta")) else {
+			return false;
+		};
 		let bias = node.input.get(2).is_some_and(|c| !c.is_empty()) && beta != 0.0;
 		node.input.len() >= 2
 			&& (bias || alpha != 1.0)
@@ -408,7 +414,8 @@ fn gemm_scaling_in_any_float(
 		let standard = |op: &str, inputs: Vec<String>, output: String| {
 			standard_node(op, output.clone(), inputs, output, vec![])
 		};
-		let (alpha, beta) = (scale(node, "alpha"), scale(node, "beta"));
+		let (alpha, beta) =
+			(scale(node, "alpha").unwrap_or(1.0), scale(node, "beta").unwrap_or(1.0));
 		let bias = node.input.get(2).filter(|c| !c.is_empty() && beta != 0.0).cloned();
 		let mut nodes = vec![NodeProto {
 			input: node.input[..2].to_vec(),
@@ -750,5 +757,9 @@ mod tests {
 		let mut bare = gemm(1.0, 1.0, false);
 		assert!(!gemm_scaling_in_any_float(&mut bare, Some(13)).unwrap());
 		assert_eq!((ops(&old), ops(&bare)), (vec!["Gemm"], vec!["Gemm"]));
+		// An `alpha` that is not a float is the model's error, for tract to report.
+		let mut malformed = gemm(1.0, 1.0, true);
+		malformed.node[0].attribute[0] = int_attribute("alpha", 2);
+		assert!(!gemm_scaling_in_any_float(&mut malformed, Some(15)).unwrap());
 	}
 }
