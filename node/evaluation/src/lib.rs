@@ -533,6 +533,7 @@ fn prediction_graph(mut model: ModelProto) -> Result<(ModelProto, OutputKind), E
 	let declared = graph.output.iter().find(|o| o.name == name).cloned();
 	graph.output = vec![declared.unwrap_or(ValueInfoProto { name, ..Default::default() })];
 	prune(graph);
+	check_outputs_defined(graph, &Default::default())?;
 	trees::check(graph)?;
 	svm::check(graph)?;
 	let opset = model
@@ -719,6 +720,47 @@ fn prune(graph: &mut GraphProto) {
 	}
 	let mut kept = keep.into_iter();
 	graph.node.retain(|_| kept.next().unwrap_or(false));
+}
+
+/// Checks that every output of `graph` and of the subgraphs its nodes carry is a value the graph
+/// defines: one of its inputs, initializers or node outputs. (tract looks outputs up unchecked, and
+/// panics on a name nothing computes.) `outer` holds the values of the graphs around a subgraph: a
+/// subgraph may read them, but a subgraph output that is one of them is unsupported.
+fn check_outputs_defined(
+	graph: &GraphProto,
+	outer: &std::collections::BTreeSet<&str>,
+) -> Result<(), EvalError> {
+	let defined: std::collections::BTreeSet<&str> = graph
+		.input
+		.iter()
+		.map(|i| i.name.as_str())
+		.chain(graph.initializer.iter().map(|t| t.name.as_str()))
+		.chain(graph.node.iter().flat_map(|n| n.output.iter().map(String::as_str)))
+		.filter(|name| !name.is_empty())
+		.collect();
+	for output in &graph.output {
+		let name = output.name.as_str();
+		if defined.contains(name) {
+			continue;
+		}
+		return Err(if outer.contains(name) {
+			EvalError::UnsupportedOperator(format!(
+				"a subgraph output (`{name}`) that the enclosing graph computes"
+			))
+		} else {
+			EvalError::MalformedModel(format!(
+				"the output `{name}` of graph `{}` is no input, initializer or node output",
+				graph.name
+			))
+		});
+	}
+	let visible: std::collections::BTreeSet<&str> = outer.union(&defined).copied().collect();
+	for node in &graph.node {
+		for subgraph in subgraphs(node) {
+			check_outputs_defined(subgraph, &visible)?;
+		}
+	}
+	Ok(())
 }
 
 /// Adds every value a node of `graph` or of its subgraphs reads to `names`: a superset of what the
@@ -965,8 +1007,10 @@ fn predict(model_bytes: &[u8], golden: &GoldenSet) -> Result<Outputs, EvalError>
 			data.resize(batch * size, 0);
 			inputs.push(feed(input.input_type, *dt, shape, &data)?.into());
 		}
-		let mut result =
-			plan.run(inputs).map_err(|e| EvalError::ShapeMismatch(format!("{e:#}")))?;
+		let mut result = plan
+			.spawn()
+			.and_then(|mut state| state.run_plan_with_eval(inputs, eval_node))
+			.map_err(|e| EvalError::ShapeMismatch(format!("{e:#}")))?;
 		if result.len() != 1 {
 			return Err(EvalError::MalformedModel(format!(
 				"the prediction graph gave {} outputs",
@@ -995,6 +1039,35 @@ fn predict(model_bytes: &[u8], golden: &GoldenSet) -> Result<Outputs, EvalError>
 		return Err(EvalError::NonFiniteOutput);
 	}
 	Ok(Outputs { values, width: width.unwrap_or(1), kind })
+}
+
+/// Runs one node as tract does, with a panic in its operator made an error naming the node. tract's
+/// kernels index without checking in places: a `Gather` index out of its axis (a token id beyond the
+/// embedding's vocabulary), a `TopK` over NaN (whose sort panics on an order that is not total). ONNX
+/// makes the first an error and onnxruntime fails on it too; the second is the model's NaN. A failed
+/// allocation is passed on, for [`service::guarded`] to report as too costly.
+fn eval_node(
+	context: &tract_onnx::tract_hir::tract_core::plan::EvalContext,
+	state: Option<&mut (dyn tract_onnx::tract_hir::tract_core::ops::OpState + 'static)>,
+	node: &TypedNode,
+	inputs: TVec<TValue>,
+) -> TractResult<TVec<TValue>> {
+	use tract_onnx::tract_hir::{internal::format_err, tract_core::plan::eval};
+	std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| eval(context, state, node, inputs)))
+		.unwrap_or_else(|panic| {
+			let what = panic
+				.downcast_ref::<&str>()
+				.map(|s| s.to_string())
+				.or_else(|| panic.downcast_ref::<String>().cloned());
+			match what {
+				Some(what) if !what.starts_with("failed to allocate") => Err(format_err!(
+					"node `{}` ({}) cannot run on these inputs: {what}",
+					node.name,
+					node.op.name()
+				)),
+				_ => std::panic::resume_unwind(panic),
+			}
+		})
 }
 
 /// The tract optimisation passes that change no value but can take time cubic in a node's fan-in.
@@ -1080,6 +1153,158 @@ mod tests {
 		assert!(!outputs(vec![0.5, 0.5, 0.5, 0.4], 2).are_distributions());
 		assert!(!outputs(vec![1.0, 1.0], 1).are_distributions());
 		assert!(!outputs(vec![], 2).are_distributions());
+	}
+
+	#[test]
+	fn an_output_nothing_computes_is_a_malformed_model() {
+		let value = |name: &str| ValueInfoProto { name: name.into(), ..Default::default() };
+		let relu = |input: &str, output: &str| NodeProto {
+			op_type: "Relu".into(),
+			input: vec![input.into()],
+			output: vec![output.into()],
+			..Default::default()
+		};
+		let attribute = |body: GraphProto| AttributeProto {
+			name: "then_branch".into(),
+			g: Some(body),
+			..Default::default()
+		};
+		let graph = |nodes: Vec<NodeProto>, output: &str| GraphProto {
+			name: "g".into(),
+			input: vec![value("x")],
+			node: nodes,
+			output: vec![value(output)],
+			..Default::default()
+		};
+		let model = |graph: GraphProto| {
+			let model = ModelProto { graph: Some(graph), ..Default::default() };
+			let mut bytes = Vec::new();
+			prost::Message::encode(&model, &mut bytes).unwrap();
+			bytes
+		};
+		let check = |graph: &GraphProto| check_outputs_defined(graph, &Default::default());
+
+		assert_eq!(check(&graph(vec![relu("x", "y")], "y")), Ok(()));
+		assert_eq!(check(&graph(vec![], "x")), Ok(()));
+		let dangling = graph(vec![relu("x", "y")], "z");
+		assert!(matches!(check(&dangling), Err(EvalError::MalformedModel(m)) if m.contains("`z`")));
+		// The whole engine reports it, rather than tract panicking (in the node: "the engine panicked").
+		let golden = GoldenSet::from_safetensors(&safetensors_of(&[1.0, 2.0], 1, 1)).unwrap();
+		let result = evaluate(&model(dangling), &golden, Metric::MeanSquaredError);
+		assert!(matches!(&result, Err(EvalError::MalformedModel(m)) if m.contains("`z`")), "{result:?}");
+
+		// In a subgraph: its own values and the enclosing graph's are told apart.
+		let mut node = relu("x", "y");
+		let inner = |output: &str| GraphProto {
+			name: "body".into(),
+			node: vec![relu("x", "w")],
+			output: vec![value(output)],
+			..Default::default()
+		};
+		node.attribute = vec![attribute(inner("w"))];
+		assert_eq!(check(&graph(vec![node.clone()], "y")), Ok(()));
+		node.attribute = vec![attribute(inner("x"))];
+		assert!(matches!(check(&graph(vec![node.clone()], "y")), Err(EvalError::UnsupportedOperator(_))));
+		node.attribute = vec![attribute(inner("nowhere"))];
+		assert!(matches!(
+			check(&graph(vec![node], "y")),
+			Err(EvalError::MalformedModel(m)) if m.contains("`nowhere`") && m.contains("`body`")
+		));
+	}
+
+	/// A golden set of `width` f32 features per sample (`values` row-major) and each sample's first
+	/// `targets` features as its regression targets.
+	fn safetensors_of(values: &[f32], width: usize, targets: usize) -> Vec<u8> {
+		let samples = values.len() / width;
+		let data: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+		let labels: Vec<u8> = values
+			.chunks(width)
+			.flat_map(|row| &row[..targets])
+			.flat_map(|v| v.to_le_bytes())
+			.collect();
+		let mut header = format!(
+			r#"{{"inputs":{{"dtype":"F32","shape":[{samples},{width}],"data_offsets":[0,{len}]}},"labels":{{"dtype":"F32","shape":[{samples},{targets}],"data_offsets":[{len},{total}]}}}}"#,
+			len = data.len(),
+			total = data.len() + labels.len()
+		);
+		// The data starts 8-byte aligned, as the safetensors library writes it.
+		header.extend(std::iter::repeat_n(' ', (8 - header.len() % 8) % 8));
+		let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
+		bytes.extend(header.as_bytes());
+		bytes.extend(&data);
+		bytes.extend(&labels);
+		bytes
+	}
+
+	#[test]
+	fn a_panic_in_an_operator_is_an_error_naming_its_node() {
+		// `Log` of negative values is NaN, and tract's `TopK` sorts with an order NaN breaks, which
+		// Rust's sort reports by panicking.
+		let value = |name: &str| ValueInfoProto { name: name.into(), ..Default::default() };
+		let mut top_k = NodeProto {
+			op_type: "TopK".into(),
+			name: "top3".into(),
+			input: vec!["log".into(), "k".into()],
+			output: vec!["values".into(), "indices".into()],
+			..Default::default()
+		};
+		top_k.attribute.push(AttributeProto {
+			name: "axis".into(),
+			r#type: tract_onnx::pb::attribute_proto::AttributeType::Int as i32,
+			i: 1,
+			..Default::default()
+		});
+		let k = tract_onnx::pb::TensorProto {
+			name: "k".into(),
+			dims: vec![1],
+			data_type: DataType::Int64 as i32,
+			int64_data: vec![3],
+			..Default::default()
+		};
+		let graph = GraphProto {
+			name: "top_k_of_logs".into(),
+			input: vec![ValueInfoProto {
+				name: "x".into(),
+				r#type: Some(tract_onnx::pb::TypeProto {
+					value: Some(type_proto::Value::TensorType(type_proto::Tensor {
+						elem_type: DataType::Float as i32,
+						shape: None,
+					})),
+					..Default::default()
+				}),
+				..Default::default()
+			}],
+			initializer: vec![k],
+			node: vec![
+				NodeProto {
+					op_type: "Log".into(),
+					input: vec!["x".into()],
+					output: vec!["log".into()],
+					..Default::default()
+				},
+				top_k,
+			],
+			output: vec![value("values")],
+			..Default::default()
+		};
+		let model = ModelProto {
+			graph: Some(graph),
+			opset_import: vec![OperatorSetIdProto { domain: String::new(), version: 13 }],
+			..Default::default()
+		};
+		let mut bytes = Vec::new();
+		prost::Message::encode(&model, &mut bytes).unwrap();
+		let values: Vec<f32> = (0..200 * 64).map(|i| (i as f32 * 0.7).sin()).collect();
+		let golden = GoldenSet::from_safetensors(&safetensors_of(&values, 64, 3)).unwrap();
+		let result = evaluate(&bytes, &golden, Metric::MeanSquaredError);
+		assert!(
+			matches!(&result, Err(EvalError::ShapeMismatch(m)) if m.contains("`top3`") && m.contains("order")),
+			"{result:?}"
+		);
+		// On positive values the same model runs.
+		let positive: Vec<f32> = values.iter().map(|v| v.abs() + 1.0).collect();
+		let golden = GoldenSet::from_safetensors(&safetensors_of(&positive, 64, 3)).unwrap();
+		assert!(evaluate(&bytes, &golden, Metric::MeanSquaredError).is_ok());
 	}
 
 	#[test]

@@ -716,6 +716,16 @@ mod element_types {
 		// Floats are never truncated into integers.
 		let result = score("digits_token_bag.onnx", "digits_golden.safetensors", Metric::Accuracy);
 		assert!(matches!(result, Err(EvalError::ShapeMismatch(_))), "{result:?}");
+		// A token id that fits the type but not the embedding's vocabulary (pixel i of value v is token
+		// 17·i + v, of 64·17; pixels are 0 to 16): ONNX makes a `Gather` index out of range an error,
+		// onnxruntime fails on it, tract panicked.
+		let mut beyond = pixels.clone();
+		beyond.inputs[0].values[3 * 64 + 63] = 17;
+		let result = evaluate(&read("digits_token_bag.onnx"), &beyond, Metric::Accuracy);
+		assert!(
+			matches!(&result, Err(EvalError::ShapeMismatch(m)) if m.contains("(Gather)")),
+			"{result:?}"
+		);
 	}
 
 	#[test]
