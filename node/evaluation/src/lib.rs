@@ -899,6 +899,44 @@ pub fn batch_size(samples: usize, sample_bytes: usize) -> usize {
 	samples.min(MAX_BATCH).min(per_batch).max(1)
 }
 
+/// The most bytes one batch's values may take: the outputs of every node of the optimised model that is
+/// not a constant, summed (more than is ever held at once, as tract frees each value after its last
+/// reader). A batch [`batch_size`] picks by its inputs alone is made smaller until its values fit: a
+/// text model's inputs are a few token ids per sample, and its attention scores, heads × sequence² per
+/// sample (8 × 256² f32 = 2 MiB), made batches of 1,024 need gigabytes, more than the evaluation sandbox
+/// allows (`sandbox::memory_budget`), where onnxruntime scores the same model.
+pub const MAX_BATCH_VALUE_BYTES: usize = 512 << 20;
+
+/// What the values of one run of `model` take, in bytes: every node's outputs but constants'. Outputs
+/// whose shape is only known when the model runs (data-dependent) are not counted.
+fn value_bytes(model: &TypedModel) -> usize {
+	model
+		.nodes()
+		.iter()
+		.flat_map(|node| node.outputs.iter())
+		.filter(|output| output.fact.konst.is_none())
+		.filter_map(|output| {
+			let elements = output
+				.fact
+				.shape
+				.as_concrete()?
+				.iter()
+				.try_fold(1usize, |n, &d| n.checked_mul(d))?;
+			elements.checked_mul(output.fact.datum_type.size_of())
+		})
+		.fold(0usize, usize::saturating_add)
+}
+
+/// The largest batch at most `batch` whose values, `bytes` at `batch`, fit [`MAX_BATCH_VALUE_BYTES`]
+/// (values grow with the batch in proportion), at least 1.
+pub fn batch_within_value_bytes(batch: usize, bytes: usize) -> usize {
+	if bytes <= MAX_BATCH_VALUE_BYTES {
+		return batch;
+	}
+	let fitting = (batch as u128 * MAX_BATCH_VALUE_BYTES as u128 / bytes as u128) as usize;
+	fitting.clamp(1, batch)
+}
+
 /// Loads the model and runs it on every sample, in batches the model accepts.
 fn predict(model_bytes: &[u8], golden: &GoldenSet) -> Result<Outputs, EvalError> {
 	let (proto, kind) = prediction_graph(aggregate::parse_model(model_bytes)?)?;
@@ -910,7 +948,7 @@ fn predict(model_bytes: &[u8], golden: &GoldenSet) -> Result<Outputs, EvalError>
 	trees::register(&mut engine.op_register);
 	svm::register(&mut engine.op_register);
 	extractor::register(&mut engine.op_register);
-	let mut model = engine
+	let model = engine
 		.model_for_proto_model(&proto)
 		.map_err(|e| EvalError::MalformedModel(format!("{e:#}")))?;
 	if let Some(op) =
@@ -979,20 +1017,30 @@ fn predict(model_bytes: &[u8], golden: &GoldenSet) -> Result<Outputs, EvalError>
 		.iter()
 		.map(|(input, dt)| input.sample_len() * input.input_type.size_of().max(dt.size_of()))
 		.sum();
-	let batch = fixed_batch.unwrap_or_else(|| batch_size(samples, sample_bytes));
-	let shapes: Vec<Vec<usize>> = fed
-		.iter()
-		.map(|(input, _)| {
-			core::iter::once(batch).chain(input.sample_shape.iter().copied()).collect()
-		})
-		.collect();
-	for (index, ((_, dt), shape)) in fed.iter().zip(&shapes).enumerate() {
-		model
-			.set_input_fact(index, TypedFact::dt_shape(*dt, &**shape).into())
-			.map_err(|e| EvalError::ShapeMismatch(format!("{e:#}")))?;
-	}
-	let model = optimized(model).map_err(|e| classify(format!("{e:#}")))?;
-	let plan = model.into_runnable().map_err(|e| classify(format!("{e:#}")))?;
+	let mut batch = fixed_batch.unwrap_or_else(|| batch_size(samples, sample_bytes));
+	// The model optimised for the batch; a free batch is made smaller (once, as values grow with it in
+	// proportion; again only if they did not) until its values fit `MAX_BATCH_VALUE_BYTES`.
+	let (shapes, plan) = loop {
+		let shapes: Vec<Vec<usize>> = fed
+			.iter()
+			.map(|(input, _)| {
+				core::iter::once(batch).chain(input.sample_shape.iter().copied()).collect()
+			})
+			.collect();
+		let mut model = model.clone();
+		for (index, ((_, dt), shape)) in fed.iter().zip(&shapes).enumerate() {
+			model
+				.set_input_fact(index, TypedFact::dt_shape(*dt, &**shape).into())
+				.map_err(|e| EvalError::ShapeMismatch(format!("{e:#}")))?;
+		}
+		let model = optimized(model).map_err(|e| classify(format!("{e:#}")))?;
+		let smaller = batch_within_value_bytes(batch, value_bytes(&model));
+		if fixed_batch.is_none() && smaller < batch {
+			batch = smaller;
+			continue;
+		}
+		break (shapes, model.into_runnable().map_err(|e| classify(format!("{e:#}")))?);
+	};
 
 	let mut values = Vec::new();
 	let mut width = None;
@@ -1191,7 +1239,10 @@ mod tests {
 		// The whole engine reports it, rather than tract panicking (in the node: "the engine panicked").
 		let golden = GoldenSet::from_safetensors(&safetensors_of(&[1.0, 2.0], 1, 1)).unwrap();
 		let result = evaluate(&model(dangling), &golden, Metric::MeanSquaredError);
-		assert!(matches!(&result, Err(EvalError::MalformedModel(m)) if m.contains("`z`")), "{result:?}");
+		assert!(
+			matches!(&result, Err(EvalError::MalformedModel(m)) if m.contains("`z`")),
+			"{result:?}"
+		);
 
 		// In a subgraph: its own values and the enclosing graph's are told apart.
 		let mut node = relu("x", "y");
@@ -1204,7 +1255,10 @@ mod tests {
 		node.attribute = vec![attribute(inner("w"))];
 		assert_eq!(check(&graph(vec![node.clone()], "y")), Ok(()));
 		node.attribute = vec![attribute(inner("x"))];
-		assert!(matches!(check(&graph(vec![node.clone()], "y")), Err(EvalError::UnsupportedOperator(_))));
+		assert!(matches!(
+			check(&graph(vec![node.clone()], "y")),
+			Err(EvalError::UnsupportedOperator(_))
+		));
 		node.attribute = vec![attribute(inner("nowhere"))];
 		assert!(matches!(
 			check(&graph(vec![node], "y")),

@@ -610,6 +610,19 @@ fn large_samples_go_in_smaller_batches() {
 }
 
 #[test]
+fn batches_whose_values_exceed_the_bound_are_made_smaller_in_proportion() {
+	use modelchain_evaluation::{batch_within_value_bytes, MAX_BATCH_VALUE_BYTES as BOUND};
+	assert_eq!(batch_within_value_bytes(1024, 3 << 20), 1024);
+	assert_eq!(batch_within_value_bytes(1024, BOUND), 1024);
+	// Values of 4 × the bound: a quarter of the batch; of 6 GiB at 1,024 samples: 85 (85.3).
+	assert_eq!(batch_within_value_bytes(1024, 4 * BOUND), 256);
+	assert_eq!(batch_within_value_bytes(1024, 6 << 30), 85);
+	// Never below one sample, never above the batch asked for.
+	assert_eq!(batch_within_value_bytes(1024, usize::MAX), 1);
+	assert_eq!(batch_within_value_bytes(1, 10 * BOUND), 1);
+}
+
+#[test]
 fn a_label_output_before_the_scores_is_passed_over_for_the_scores() {
 	// Outputs `label` (int64, ArgMax) then `logits`: scored on the logits, as the plain model.
 	let digits = golden("digits_golden.safetensors");

@@ -87,6 +87,32 @@ fn ordinary_models_score_in_the_sandbox_as_in_process() {
 }
 
 #[test]
+fn a_text_model_scores_in_the_sandbox_as_onnxruntime() {
+	// 512 sequences of 256 token ids: 1 MiB of inputs, one batch by input bytes. Its attention scores
+	// are 2 MiB per sample, several copies of them per batch: gigabytes, beyond the sandbox's memory,
+	// until batches are also bounded by their values (`MAX_BATCH_VALUE_BYTES`).
+	assert_eq!(modelchain_evaluation::batch_size(512, 256 * 8), 512);
+	let reference: serde_json::Value = serde_json::from_slice(&read("reference.json")).unwrap();
+	let expected = |metric: &str| reference["text_attention"][metric]["ppb"].as_u64().unwrap();
+	let model = read("text_attention.onnx");
+	let golden = read("text_attention_golden.safetensors");
+	let sandbox = sandbox(Duration::from_secs(120));
+	let score = |metric| {
+		evaluate_sandboxed(&sandbox, &model, &golden, metric)
+			.expect("the sandbox runs")
+			.map(|evaluation| evaluation.score)
+	};
+	assert_eq!(score(Metric::Accuracy), Ok(expected("accuracy")));
+	assert_eq!(score(Metric::TopKAccuracy(3)), Ok(expected("top3_accuracy")));
+	let cross_entropy = score(Metric::MeanCrossEntropy).unwrap() as f64;
+	let onnxruntime = expected("mean_cross_entropy") as f64;
+	assert!(
+		(cross_entropy - onnxruntime).abs() <= 1e-6 * onnxruntime,
+		"{cross_entropy} vs {onnxruntime}"
+	);
+}
+
+#[test]
 fn a_constant_of_10_gb_is_too_costly_whatever_the_machine() {
 	// Without the sandbox, folding this constant takes 10 GB of this process's memory where it can.
 	assert_too_costly(sandboxed("bomb_constant.onnx", Duration::from_secs(60)), "memory");
