@@ -668,6 +668,11 @@ fn output_kind<'a>(graph: &'a GraphProto, mut name: &'a str) -> OutputKind {
 				_ => OutputKind::Scores,
 			};
 		}
+		if rewrite::is_microsoft_quantized(node, "QLinearSoftmax")
+			|| rewrite::is_microsoft_quantized(node, "QLinearSigmoid")
+		{
+			return OutputKind::Probabilities;
+		}
 		if !is_standard(node) {
 			break;
 		}

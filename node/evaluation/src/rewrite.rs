@@ -3,8 +3,10 @@
 //! and `OneHotEncoder` (which scikit-learn pipelines export), and `ReduceLogSumExp`, which tract computes
 //! as `log(sum(exp(x)))` and so overflows where onnxruntime does not. And a `Concat` of many inputs, which
 //! tract's optimiser takes time quadratic in its inputs to read, as a tree of narrower ones; and a
-//! `QuantizeLinear` read only by `DequantizeLinear`s as the float arithmetic it amounts to; and the
-//! scaling and bias of a `Gemm` as operators of the `Gemm`'s own float type.
+//! `QuantizeLinear` read only by `DequantizeLinear`s as the float arithmetic it amounts to; onnxruntime's
+//! own quantized operators (`com.microsoft` `QGemm`, `QLinearSoftmax`, …) as the integer and float
+//! arithmetic they compute; and the scaling and bias of a `Gemm` as operators of the `Gemm`'s own float
+//! type.
 
 use tract_onnx::pb::{
 	attribute_proto, tensor_proto::DataType, AttributeProto, GraphProto, NodeProto, TensorProto,
@@ -28,6 +30,7 @@ pub(crate) fn standard_forms(
 	let encoders = one_hot_encoders(graph, opset.unwrap_or(OPSET))?;
 	stable_log_sum_exp(graph)?;
 	split_wide_concats(graph)?;
+	microsoft_quantized(graph, opset)?;
 	fake_quantization(graph, opset);
 	gemm_scaling_in_any_float(graph, opset)?;
 	Ok(scalers || imputers || binarizers || encoders)
@@ -601,6 +604,305 @@ fn fake_quantization(graph: &mut GraphProto, opset: Option<i64>) -> bool {
 	true
 }
 
+/// onnxruntime's quantized operators outside ONNX (domain `com.microsoft`) that its quantizer writes in
+/// the QOperator format, next to the standard `QLinearConv` and `QLinearMatMul` tract runs.
+pub(crate) const MICROSOFT_QUANTIZED: [&str; 9] = [
+	"QGemm",
+	"QLinearSoftmax",
+	"QLinearAdd",
+	"QLinearMul",
+	"QLinearSigmoid",
+	"QLinearLeakyRelu",
+	"QLinearGlobalAveragePool",
+	"QLinearAveragePool",
+	"QLinearConcat",
+];
+
+/// Whether `node` is one of onnxruntime's quantized operators this module writes in standard form.
+pub(crate) fn is_microsoft_quantized(node: &NodeProto, op: &str) -> bool {
+	node.domain == "com.microsoft" && node.op_type == op
+}
+
+/// The nodes one quantized operator is written as, named after it.
+struct Quantized<'a> {
+	prefix: String,
+	/// The zero points the graph's initializers give: grid and integer type, by name.
+	zero_points: &'a std::collections::BTreeMap<String, (Grid, i32)>,
+	nodes: Vec<NodeProto>,
+	initializers: Vec<TensorProto>,
+}
+
+impl Quantized<'_> {
+	fn name(&self, what: &str) -> String {
+		format!("{}_{what}", self.prefix)
+	}
+
+	fn push(
+		&mut self,
+		op: &str,
+		inputs: Vec<String>,
+		output: String,
+		attributes: Vec<AttributeProto>,
+	) {
+		self.nodes.push(standard_node(op, output.clone(), inputs, output, attributes));
+	}
+
+	/// The grid and integer type of a zero point: a one-value initializer, or uint8 0 when absent (as
+	/// ONNX's `QuantizeLinear` defaults).
+	fn zero_point(&self, op: &str, zero: Option<&String>) -> Result<(Grid, i32), EvalError> {
+		match zero.filter(|z| !z.is_empty()) {
+			None => Ok((Grid { zero: 0.0, min: 0.0, max: u8::MAX as f32 }, DataType::Uint8 as i32)),
+			Some(z) => self.zero_points.get(z).copied().ok_or_else(|| {
+				EvalError::UnsupportedOperator(format!(
+					"{op} with zero point `{z}` other than one 8- or 16-bit integer initializer"
+				))
+			}),
+		}
+	}
+
+	/// `(x - zero) * scale` in f32, as `DequantizeLinear` defines it (exact for these integers).
+	fn dequantize(
+		&mut self,
+		op: &str,
+		what: &str,
+		x: &str,
+		scale: &str,
+		zero: Option<&String>,
+	) -> Result<String, EvalError> {
+		let (grid, _) = self.zero_point(op, zero)?;
+		let zero = self.name(&format!("{what}_zero"));
+		self.initializers.push(float_scalar(zero.clone(), grid.zero));
+		let float = self.name(&format!("{what}_float"));
+		let cast = vec![int_attribute("to", DataType::Float as i64)];
+		self.push("Cast", vec![x.into()], float.clone(), cast);
+		self.push("Sub", vec![float, zero], self.name(&format!("{what}_centred")), vec![]);
+		let value = self.name(what);
+		let centred = self.name(&format!("{what}_centred"));
+		self.push("Mul", vec![centred, scale.into()], value.clone(), vec![]);
+		Ok(value)
+	}
+
+	/// `saturate(round(x / scale) + zero)` as the zero point's integer type, as `QuantizeLinear` defines
+	/// it (`Round` is half to even), into `y`.
+	fn quantize(
+		&mut self,
+		op: &str,
+		x: String,
+		scale: &str,
+		zero: Option<&String>,
+		y: &str,
+	) -> Result<(), EvalError> {
+		let (grid, integer) = self.zero_point(op, zero)?;
+		for (what, value) in [("out_zero", grid.zero), ("out_min", grid.min), ("out_max", grid.max)]
+		{
+			self.initializers.push(float_scalar(self.name(what), value));
+		}
+		let steps = [
+			("Div", vec![x, scale.into()], "scaled"),
+			("Round", vec![self.name("scaled")], "rounded"),
+			("Add", vec![self.name("rounded"), self.name("out_zero")], "shifted"),
+			("Max", vec![self.name("shifted"), self.name("out_min")], "floor"),
+			("Min", vec![self.name("floor"), self.name("out_max")], "saturated"),
+		];
+		for (op, inputs, output) in steps {
+			self.push(op, inputs, self.name(output), vec![]);
+		}
+		let cast = vec![int_attribute("to", integer as i64)];
+		self.push("Cast", vec![self.name("saturated")], y.into(), cast);
+		Ok(())
+	}
+}
+
+/// Writes onnxruntime's quantized operators of the QOperator format that ONNX lacks ([`MICROSOFT_QUANTIZED`],
+/// domain `com.microsoft`) as what they compute: each quantized input dequantized (`Cast`, `Sub` the zero
+/// point, `Mul` by the scale), the float operator, and the result quantized (`Div`, `Round`, `Add` the zero
+/// point, saturate, `Cast` to the integer type). `QGemm` multiplies in integers as onnxruntime does
+/// (`MatMulInteger` of the transposed operands with their zero points, plus the int32 bias), then scales
+/// by `alpha`, `a_scale` and `b_scale` (per column too). Zero points must be one-value initializers; a
+/// channels-last pooling is left unsupported, as is everything below opset 13 (`Softmax` over one axis).
+/// Returns whether one was written.
+fn microsoft_quantized(graph: &mut GraphProto, opset: Option<i64>) -> Result<bool, EvalError> {
+	let found = |graph: &GraphProto| {
+		graph
+			.node
+			.iter()
+			.any(|n| MICROSOFT_QUANTIZED.iter().any(|op| is_microsoft_quantized(n, op)))
+	};
+	if opset.is_none_or(|opset| opset < 13) || !found(graph) {
+		return Ok(false);
+	}
+	let zero_points: std::collections::BTreeMap<String, (Grid, i32)> = graph
+		.initializer
+		.iter()
+		.filter_map(|t| integer_grid(t).map(|grid| (t.name.clone(), (grid, t.data_type))))
+		.collect();
+	let mut nodes = Vec::with_capacity(graph.node.len());
+	let mut initializers = Vec::new();
+	for (i, node) in core::mem::take(&mut graph.node).into_iter().enumerate() {
+		let Some(op) = MICROSOFT_QUANTIZED.iter().find(|op| is_microsoft_quantized(&node, op))
+		else {
+			nodes.push(node);
+			continue;
+		};
+		let mut q = Quantized {
+			prefix: format!("modelchain_{}_{i}", op.to_lowercase()),
+			zero_points: &zero_points,
+			nodes: Vec::new(),
+			initializers: Vec::new(),
+		};
+		write_microsoft_quantized(&mut q, op, &node)?;
+		nodes.extend(q.nodes);
+		initializers.extend(q.initializers);
+	}
+	graph.node = nodes;
+	graph.initializer.extend(initializers);
+	Ok(true)
+}
+
+/// The standard nodes of one of [`MICROSOFT_QUANTIZED`], into `q`.
+fn write_microsoft_quantized(
+	q: &mut Quantized,
+	op: &str,
+	node: &NodeProto,
+) -> Result<(), EvalError> {
+	let input = |index: usize| node.input.get(index).filter(|name| !name.is_empty());
+	let required = |index: usize| {
+		input(index).ok_or_else(|| {
+			EvalError::MalformedModel(format!("{op} `{}`: no input {index}", node.name))
+		})
+	};
+	let y = node
+		.output
+		.first()
+		.filter(|y| !y.is_empty())
+		.ok_or_else(|| EvalError::MalformedModel(format!("{op} `{}`: no output", node.name)))?;
+	let int = |name: &str, default: i64| attribute(node, name).map_or(default, |a| a.i);
+	let float = |name: &str, default: f32| attribute(node, name).map_or(default, |a| a.f);
+	if int("channels_last", 0) != 0 {
+		return Err(EvalError::UnsupportedOperator(format!("{op} with channels_last")));
+	}
+	// A float operator of the dequantized inputs `(x, scale, zero)` at these input positions, quantized
+	// by the scale and zero point at `out`.
+	let mut unary_or_binary = |float_op: &str,
+	                           operands: &[usize],
+	                           out: usize,
+	                           attributes: Vec<AttributeProto>|
+	 -> Result<(), EvalError> {
+		let mut values = Vec::new();
+		for (k, &at) in operands.iter().enumerate() {
+			let x = required(at)?;
+			let scale = required(at + 1)?;
+			values.push(q.dequantize(op, &format!("x{k}"), x, scale, input(at + 2))?);
+		}
+		let result = q.name("result");
+		q.push(float_op, values, result.clone(), attributes);
+		q.quantize(op, result, required(out)?, input(out + 1), y)
+	};
+	match op {
+		"QLinearAdd" => unary_or_binary("Add", &[0, 3], 6, vec![]),
+		"QLinearMul" => unary_or_binary("Mul", &[0, 3], 6, vec![]),
+		"QLinearSigmoid" => unary_or_binary("Sigmoid", &[0], 3, vec![]),
+		"QLinearLeakyRelu" => {
+			let alpha = float_attribute("alpha", float("alpha", 0.01));
+			unary_or_binary("LeakyRelu", &[0], 3, vec![alpha])
+		},
+		"QLinearGlobalAveragePool" => unary_or_binary("GlobalAveragePool", &[0], 3, vec![]),
+		"QLinearAveragePool" => {
+			let pooling = node.attribute.iter().filter(|a| a.name != "channels_last").cloned();
+			unary_or_binary("AveragePool", &[0], 3, pooling.collect())
+		},
+		"QLinearSoftmax" => {
+			// Its `opset` attribute says which `Softmax` it is: before 13, over the input flattened
+			// to two dimensions at `axis` (default 1); from 13, over `axis` alone (default -1).
+			let old = int("opset", 13) < 13;
+			let axis = int("axis", if old { 1 } else { -1 });
+			let x = q.dequantize(op, "x0", required(0)?, required(1)?, input(2))?;
+			let result = q.name("result");
+			if old {
+				let (shape, flat, soft) = (q.name("shape"), q.name("flat"), q.name("soft"));
+				q.push("Shape", vec![x.clone()], shape.clone(), vec![]);
+				q.push("Flatten", vec![x], flat.clone(), vec![int_attribute("axis", axis)]);
+				q.push("Softmax", vec![flat], soft.clone(), vec![int_attribute("axis", -1)]);
+				q.push("Reshape", vec![soft, shape], result.clone(), vec![]);
+			} else {
+				q.push("Softmax", vec![x], result.clone(), vec![int_attribute("axis", axis)]);
+			}
+			q.quantize(op, result, required(3)?, input(4), y)
+		},
+		"QLinearConcat" => {
+			// Y_scale, Y_zero_point, then (X, scale, zero point) for each input.
+			let mut values = Vec::new();
+			for (k, at) in (2..node.input.len()).step_by(3).enumerate() {
+				let x = required(at)?;
+				let scale = required(at + 1)?;
+				values.push(q.dequantize(op, &format!("x{k}"), x, scale, input(at + 2))?);
+			}
+			let result = q.name("result");
+			q.push("Concat", values, result.clone(), vec![int_attribute("axis", int("axis", 0))]);
+			q.quantize(op, result, required(0)?, input(1), y)
+		},
+		"QGemm" => {
+			// A, a_scale, a_zero_point, B, b_scale, b_zero_point, C (int32, scale a_scale·b_scale),
+			// y_scale, y_zero_point; without y_scale the output is the float result.
+			let mut operand =
+				|index: usize, transposed: bool, what: &str| -> Result<String, EvalError> {
+					let x = required(index)?.clone();
+					if !transposed {
+						return Ok(x);
+					}
+					let out = q.name(what);
+					q.push("Transpose", vec![x], out.clone(), vec![]);
+					Ok(out)
+				};
+			let a = operand(0, int("transA", 0) != 0, "a")?;
+			let b = operand(3, int("transB", 0) != 0, "b")?;
+			let zero = |index: usize| input(index).cloned().unwrap_or_default();
+			let mut product = q.name("product");
+			q.push("MatMulInteger", vec![a, b, zero(2), zero(5)], product.clone(), vec![]);
+			if let Some(c) = input(6) {
+				let biased = q.name("biased");
+				q.push("Add", vec![product, c.clone()], biased.clone(), vec![]);
+				product = biased;
+			}
+			let product_f32 = q.name("float");
+			let to_float = vec![int_attribute("to", DataType::Float as i64)];
+			q.push("Cast", vec![product], product_f32.clone(), to_float);
+			let scale = q.name("scale");
+			q.push("Mul", vec![required(1)?.clone(), required(4)?.clone()], scale.clone(), vec![]);
+			let alpha = float("alpha", 1.0);
+			let scale = if alpha != 1.0 {
+				q.initializers.push(float_scalar(q.name("alpha"), alpha));
+				let scaled = q.name("alpha_scale");
+				q.push("Mul", vec![scale, q.name("alpha")], scaled.clone(), vec![]);
+				scaled
+			} else {
+				scale
+			};
+			match input(7) {
+				Some(y_scale) => {
+					let result = q.name("result");
+					q.push("Mul", vec![product_f32, scale], result.clone(), vec![]);
+					q.quantize(op, result, y_scale, input(8), y)
+				},
+				None => {
+					q.push("Mul", vec![product_f32, scale], y.clone(), vec![]);
+					Ok(())
+				},
+			}
+		},
+		_ => Err(EvalError::UnsupportedOperator(op.into())),
+	}
+}
+
+fn float_attribute(name: &str, value: f32) -> AttributeProto {
+	AttributeProto {
+		name: name.into(),
+		r#type: attribute_proto::AttributeType::Float as i32,
+		f: value,
+		..Default::default()
+	}
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
@@ -761,5 +1063,61 @@ mod tests {
 		let mut malformed = gemm(1.0, 1.0, true);
 		malformed.node[0].attribute[0] = int_attribute("alpha", 2);
 		assert!(!gemm_scaling_in_any_float(&mut malformed, Some(15)).unwrap());
+	}
+
+	#[test]
+	fn onnxruntime_quantized_operators_become_standard_ones_or_clear_errors() {
+		let microsoft = |op: &str, inputs: &[&str]| NodeProto {
+			domain: "com.microsoft".into(),
+			name: op.into(),
+			..node(op, inputs, "y")
+		};
+		let zero = |name: &str, data_type: DataType, byte: u8| TensorProto {
+			name: name.into(),
+			data_type: data_type as i32,
+			raw_data: vec![byte],
+			..Default::default()
+		};
+		let graph = |nodes: Vec<NodeProto>, initializer: Vec<TensorProto>| GraphProto {
+			node: nodes,
+			initializer,
+			..Default::default()
+		};
+		let softmax = microsoft("QLinearSoftmax", &["x", "xs", "xz", "ys", "yz"]);
+		let zeros = vec![zero("xz", DataType::Uint8, 3), zero("yz", DataType::Int8, 0)];
+
+		let mut written = graph(vec![softmax.clone()], zeros.clone());
+		assert_eq!(microsoft_quantized(&mut written, Some(13)), Ok(true));
+		assert!(written.node.iter().all(is_standard), "{:?}", written.node);
+		assert!(written.node.iter().any(|n| n.op_type == "Softmax"));
+		// The output is cast to its zero point's type, int8.
+		let last = written.node.last().unwrap();
+		assert_eq!(
+			(last.op_type.as_str(), last.output.as_slice()),
+			("Cast", &["y".to_string()][..])
+		);
+		assert_eq!(attribute(last, "to").map(|a| a.i), Some(DataType::Int8 as i64));
+
+		// A zero point that is not an initializer (computed, say) is not guessed.
+		let mut computed = graph(vec![softmax.clone()], vec![zeros[1].clone()]);
+		let result = microsoft_quantized(&mut computed, Some(13));
+		assert!(
+			matches!(&result, Err(EvalError::UnsupportedOperator(m)) if m.contains("`xz`")),
+			"{result:?}"
+		);
+		// Below opset 13 the node stays, for tract to report as unsupported.
+		let mut old = graph(vec![softmax.clone()], zeros.clone());
+		assert_eq!(microsoft_quantized(&mut old, Some(12)), Ok(false));
+		assert_eq!(old.node, vec![softmax]);
+		// Channels-last pooling is unsupported; a node missing an input is malformed.
+		let mut pooling = microsoft("QLinearGlobalAveragePool", &["x", "xs", "xz", "ys", "yz"]);
+		pooling.attribute.push(int_attribute("channels_last", 1));
+		let result = microsoft_quantized(&mut graph(vec![pooling], zeros.clone()), Some(13));
+		assert!(
+			matches!(&result, Err(EvalError::UnsupportedOperator(m)) if m.contains("channels_last"))
+		);
+		let add = microsoft("QLinearAdd", &["a", "as", "xz"]);
+		let result = microsoft_quantized(&mut graph(vec![add], zeros), Some(13));
+		assert!(matches!(&result, Err(EvalError::MalformedModel(m)) if m.contains("input 3")));
 	}
 }

@@ -161,6 +161,19 @@ fn quantized_and_shape_annotated_models_equal_onnxruntime() {
 	] {
 		scores_equal_onnxruntime(model, dataset, 3);
 	}
+	// The QOperator format: onnxruntime's `com.microsoft` `QGemm`, `QLinearSoftmax`, `QLinearAdd`,
+	// `QLinearMul`, `QLinearSigmoid`, `QLinearLeakyRelu`, `QLinearAveragePool`, `QLinearConcat` and
+	// `QLinearGlobalAveragePool` (unsupported operators before), next to the standard `QLinearConv`;
+	// per tensor and per channel.
+	for (model, dataset) in [
+		("digits_conv_qop", images),
+		("digits_conv_qop_per_channel", images),
+		("digits_ops_qop", images),
+	] {
+		scores_equal_onnxruntime(model, dataset, 3);
+	}
+	// The float network of those operators scores onnxruntime's.
+	scores_equal_onnxruntime("digits_ops", images, 3);
 	// The `value_info` of `onnx.shape_inference`, batch `N`: were it read, every intermediate shape would
 	// be a shape mismatch against the batch the engine feeds.
 	for (model, dataset) in [
