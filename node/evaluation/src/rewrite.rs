@@ -28,12 +28,13 @@ pub(crate) fn standard_forms(
 	let imputers = imputers(graph)?;
 	let binarizers = binarizers(graph)?;
 	let encoders = one_hot_encoders(graph, opset.unwrap_or(OPSET))?;
+	let labels = label_encoders(graph, opset.unwrap_or(OPSET))?;
 	stable_log_sum_exp(graph)?;
 	split_wide_concats(graph)?;
 	microsoft_quantized(graph, opset)?;
 	fake_quantization(graph, opset);
 	gemm_scaling_in_any_float(graph, opset)?;
-	Ok(scalers || imputers || binarizers || encoders)
+	Ok(scalers || imputers || binarizers || encoders || labels)
 }
 
 /// Replaces each `op_type` node of the graph in the domain `in_domain` accepts ([`is_ml`] or
@@ -289,6 +290,179 @@ fn one_hot_encoders(graph: &mut GraphProto, opset: i64) -> Result<bool, EvalErro
 			),
 		];
 		Ok((nodes, initializers))
+	})
+}
+
+/// The keys, values or default of a `LabelEncoder` as a tensor: its `…_tensor` attribute (ai.onnx.ml
+/// opset 4), else its list of int64s or floats. `None` when the node has none of them; strings are an
+/// unsupported operator.
+fn label_encoder_tensor(
+	node: &NodeProto,
+	what: &str,
+	name: String,
+) -> Result<Option<TensorProto>, EvalError> {
+	if let Some(tensor) = attribute(node, &format!("{what}_tensor")).and_then(|a| a.t.clone()) {
+		if tensor.data_type == DataType::String as i32 {
+			return Err(EvalError::UnsupportedOperator(format!(
+				"LabelEncoder `{}`: string {what}",
+				node.name
+			)));
+		}
+		return Ok(Some(TensorProto { name, ..tensor }));
+	}
+	let list = |suffix: &str| attribute(node, &format!("{what}_{suffix}"));
+	if list("strings").is_some_and(|a| !a.strings.is_empty()) {
+		return Err(EvalError::UnsupportedOperator(format!(
+			"LabelEncoder `{}`: string {what}",
+			node.name
+		)));
+	}
+	Ok(if let Some(a) = list("int64s").filter(|a| !a.ints.is_empty()) {
+		Some(TensorProto {
+			name,
+			dims: vec![a.ints.len() as i64],
+			data_type: DataType::Int64 as i32,
+			int64_data: a.ints.clone(),
+			..Default::default()
+		})
+	} else {
+		list("floats")
+			.filter(|a| !a.floats.is_empty())
+			.map(|a| floats_initializer(name, a.floats.clone()))
+	})
+}
+
+/// The numbers of an int64 or f32 tensor, as bit patterns that are equal exactly when the numbers
+/// compare equal (`-0.0` as `0.0`); `None` for other types.
+fn key_bits(tensor: &TensorProto) -> Option<Vec<u64>> {
+	let raw = &tensor.raw_data;
+	match DataType::try_from(tensor.data_type).ok()? {
+		DataType::Int64 if raw.is_empty() => {
+			Some(tensor.int64_data.iter().map(|&v| v as u64).collect())
+		},
+		DataType::Int64 => {
+			Some(raw.chunks_exact(8).map(|b| u64::from_le_bytes(b.try_into().unwrap())).collect())
+		},
+		DataType::Float => {
+			let floats: Vec<f32> = if raw.is_empty() {
+				tensor.float_data.clone()
+			} else {
+				raw.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().unwrap())).collect()
+			};
+			Some(floats.iter().map(|&f| if f == 0.0 { 0 } else { f.to_bits() as u64 }).collect())
+		},
+		_ => None,
+	}
+}
+
+/// Writes each ONNX-ML `LabelEncoder` of numbers (scikit-learn's `OrdinalEncoder` and `LabelEncoder`
+/// export it: each input equal to a key becomes that key's value, any other the default) as the standard
+/// `Unsqueeze`, `Equal` with every key, `Where` picking the values of the hits, `ReduceSum` (one hit at
+/// most: keys are distinct) and `Where` for the default where none hit: exact in the values' own type.
+/// Keys and values are `int64` or `f32` lists or (ai.onnx.ml opset 4) tensors; string keys or values are
+/// an unsupported operator (golden inputs are numbers), repeated keys and a count of keys unlike the
+/// count of values are malformed. `opset` is the model's standard opset, which decides how `Unsqueeze`
+/// and `ReduceSum` take their axes.
+fn label_encoders(graph: &mut GraphProto, opset: i64) -> Result<bool, EvalError> {
+	rewrite_nodes(graph, is_ml, "LabelEncoder", |i, node, input, output| {
+		let name = |what: &str| format!("modelchain_label_encoder_{i}_{what}");
+		let malformed =
+			|why: String| EvalError::MalformedModel(format!("LabelEncoder `{}`: {why}", node.name));
+		let keys = label_encoder_tensor(node, "keys", name("keys"))?
+			.ok_or_else(|| malformed("no keys".into()))?;
+		let values = label_encoder_tensor(node, "values", name("values"))?
+			.ok_or_else(|| malformed("no values".into()))?;
+		let (Some(key_bits), Some(value_bits)) = (key_bits(&keys), key_bits(&values)) else {
+			return Err(EvalError::UnsupportedOperator(format!(
+				"LabelEncoder `{}`: keys or values other than int64 or float",
+				node.name
+			)));
+		};
+		if key_bits.len() != value_bits.len() || keys.dims.len() != 1 || values.dims.len() != 1 {
+			return Err(malformed(format!(
+				"{} keys for {} values",
+				key_bits.len(),
+				value_bits.len()
+			)));
+		}
+		let mut sorted = key_bits.clone();
+		sorted.sort_unstable();
+		if sorted.windows(2).any(|pair| pair[0] == pair[1]) {
+			return Err(malformed("a key is listed twice".into()));
+		}
+		// The default: `default_tensor`, else `default_int64` (-1) or `default_float` (-0.0) by the
+		// values' type.
+		let default = match attribute(node, "default_tensor").and_then(|a| a.t.clone()) {
+			Some(tensor) if tensor.data_type == values.data_type => {
+				TensorProto { name: name("default"), dims: vec![], ..tensor }
+			},
+			Some(_) => return Err(malformed("a default of another type than the values".into())),
+			None if values.data_type == DataType::Int64 as i32 => TensorProto {
+				name: name("default"),
+				data_type: DataType::Int64 as i32,
+				int64_data: vec![attribute(node, "default_int64").map_or(-1, |a| a.i)],
+				..Default::default()
+			},
+			None => float_scalar(
+				name("default"),
+				attribute(node, "default_float").map_or(-0.0, |a| a.f),
+			),
+		};
+		let zero = TensorProto {
+			name: name("zero"),
+			data_type: values.data_type,
+			int64_data: if values.data_type == DataType::Int64 as i32 { vec![0] } else { vec![] },
+			float_data: if values.data_type == DataType::Float as i32 { vec![0.0] } else { vec![] },
+			..Default::default()
+		};
+		let last_axis = TensorProto {
+			name: name("last_axis"),
+			dims: vec![1],
+			data_type: DataType::Int64 as i32,
+			int64_data: vec![-1],
+			..Default::default()
+		};
+		let axes = AttributeProto {
+			name: "axes".into(),
+			r#type: attribute_proto::AttributeType::Ints as i32,
+			ints: vec![-1],
+			..Default::default()
+		};
+		let standard = |op: &str, inputs: Vec<String>, output: String, attribute| {
+			standard_node(op, name(&output), inputs, output, attribute)
+		};
+		// `Unsqueeze` and `ReduceSum` take their axes as an input from opset 13, before as an attribute.
+		let along_last = |op: &str, input: String, output: String, mut attributes: Vec<_>| {
+			if opset >= 13 {
+				standard(op, vec![input, name("last_axis")], output, attributes)
+			} else {
+				attributes.push(axes.clone());
+				standard(op, vec![input], output, attributes)
+			}
+		};
+		let kept = || vec![int_attribute("keepdims", 0)];
+		let to = |data_type: DataType| vec![int_attribute("to", data_type as i64)];
+		let nodes = vec![
+			along_last("Unsqueeze", input.clone(), name("column"), vec![]),
+			standard("Equal", vec![name("column"), name("keys")], name("hit"), vec![]),
+			standard(
+				"Where",
+				vec![name("hit"), name("values"), name("zero")],
+				name("picked"),
+				vec![],
+			),
+			along_last("ReduceSum", name("picked"), name("mapped"), kept()),
+			standard("Cast", vec![name("hit")], name("hits"), to(DataType::Int64)),
+			along_last("ReduceSum", name("hits"), name("count"), kept()),
+			standard("Cast", vec![name("count")], name("found"), to(DataType::Bool)),
+			standard(
+				"Where",
+				vec![name("found"), name("mapped"), name("default")],
+				output.clone(),
+				vec![],
+			),
+		];
+		Ok((nodes, vec![keys, values, default, zero, last_axis]))
 	})
 }
 
@@ -1063,6 +1237,69 @@ mod tests {
 		let mut malformed = gemm(1.0, 1.0, true);
 		malformed.node[0].attribute[0] = int_attribute("alpha", 2);
 		assert!(!gemm_scaling_in_any_float(&mut malformed, Some(15)).unwrap());
+	}
+
+	#[test]
+	fn label_encoders_of_strings_or_repeated_keys_are_refused() {
+		let encoder = |attributes: Vec<AttributeProto>| GraphProto {
+			node: vec![NodeProto {
+				domain: "ai.onnx.ml".into(),
+				name: "encoder".into(),
+				attribute: attributes,
+				..node("LabelEncoder", &["x"], "y")
+			}],
+			..Default::default()
+		};
+		let ints = |name: &str, ints: Vec<i64>| AttributeProto {
+			name: name.into(),
+			r#type: attribute_proto::AttributeType::Ints as i32,
+			ints,
+			..Default::default()
+		};
+		let floats = |name: &str, floats: Vec<f32>| AttributeProto {
+			name: name.into(),
+			r#type: attribute_proto::AttributeType::Floats as i32,
+			floats,
+			..Default::default()
+		};
+		let strings = AttributeProto {
+			name: "keys_strings".into(),
+			r#type: attribute_proto::AttributeType::Strings as i32,
+			strings: vec![b"cat".to_vec(), b"dog".to_vec()],
+			..Default::default()
+		};
+		let rewrite = |mut graph: GraphProto| label_encoders(&mut graph, 13).map(|_| graph);
+
+		let graph = rewrite(encoder(vec![
+			ints("keys_int64s", vec![3, 5]),
+			floats("values_floats", vec![0.5, 1.5]),
+		]))
+		.unwrap();
+		assert!(graph.node.iter().all(is_standard), "{:?}", graph.node);
+		assert_eq!(graph.node.last().map(|n| n.output.clone()), Some(vec!["y".to_string()]));
+		let result = rewrite(encoder(vec![strings, ints("values_int64s", vec![0, 1])]));
+		assert!(
+			matches!(&result, Err(EvalError::UnsupportedOperator(m)) if m.contains("string keys"))
+		);
+		let result = rewrite(encoder(vec![
+			ints("keys_int64s", vec![3, 3]),
+			ints("values_int64s", vec![0, 1]),
+		]));
+		assert!(matches!(&result, Err(EvalError::MalformedModel(m)) if m.contains("twice")));
+		let result = rewrite(encoder(vec![
+			floats("keys_floats", vec![0.0, -0.0]),
+			ints("values_int64s", vec![0, 1]),
+		]));
+		assert!(matches!(&result, Err(EvalError::MalformedModel(m)) if m.contains("twice")));
+		let result = rewrite(encoder(vec![
+			ints("keys_int64s", vec![1, 2, 3]),
+			ints("values_int64s", vec![0]),
+		]));
+		assert!(
+			matches!(&result, Err(EvalError::MalformedModel(m)) if m.contains("3 keys for 1 values"))
+		);
+		let result = rewrite(encoder(vec![ints("values_int64s", vec![0])]));
+		assert!(matches!(&result, Err(EvalError::MalformedModel(m)) if m.contains("no keys")));
 	}
 
 	#[test]

@@ -960,6 +960,13 @@ mod default_exports {
 	}
 
 	#[test]
+	fn ordinal_encoded_features_equal_onnxruntime() {
+		// `OrdinalEncoder` (an ONNX-ML `LabelEncoder` of float keys), which tract lacks; its other key
+		// and value types and its default are in `operators_of_current_networks_equal_onnxruntime`.
+		scores_equal_onnxruntime("sk_ordinal_logreg", "digits_golden.safetensors", 2);
+	}
+
+	#[test]
 	fn polynomial_features_equal_onnxruntime() {
 		// 496 columns gathered one by one and concatenated (993 nodes).
 		scores_equal_onnxruntime("sk_polynomial_logreg", "cancer_golden.safetensors", 1);
