@@ -438,9 +438,18 @@ pub struct Evaluation {
 
 /// Scores an ONNX model on a golden dataset.
 pub fn evaluate(model: &[u8], golden: &GoldenSet, metric: Metric) -> Result<Evaluation, EvalError> {
+	let read_as_classes;
+	let labels = match (&golden.labels, metric) {
+		(Labels::Targets { width: 1, .. }, Metric::MeanSquaredError) => &golden.labels,
+		(Labels::Targets { values, width: 1 }, _) => {
+			read_as_classes = Labels::Classes(class_indices(values, metric)?);
+			&read_as_classes
+		},
+		(labels, _) => labels,
+	};
 	let mut outputs = predict(model, golden)?;
 	let samples = golden.samples();
-	if matches!(golden.labels, Labels::Classes(_)) {
+	if matches!(labels, Labels::Classes(_)) {
 		if outputs.width == 1 && outputs.kind != OutputKind::Labels {
 			outputs = outputs.binary();
 		} else if outputs.kind == OutputKind::Scores && outputs.are_distributions() {
@@ -450,7 +459,7 @@ pub fn evaluate(model: &[u8], golden: &GoldenSet, metric: Metric) -> Result<Eval
 			outputs.kind = OutputKind::Probabilities;
 		}
 	}
-	let score = match (&golden.labels, metric) {
+	let score = match (labels, metric) {
 		(Labels::Classes(labels), Metric::Accuracy) if outputs.kind == OutputKind::Labels => {
 			ratio(label_accuracy(&outputs, labels)?, samples)
 		},
@@ -495,6 +504,24 @@ pub fn evaluate(model: &[u8], golden: &GoldenSet, metric: Metric) -> Result<Eval
 		},
 	};
 	Ok(Evaluation { score, samples: samples as u64 })
+}
+
+/// Float labels, one per sample, read as class indices for a classification metric (as numpy code often
+/// stores them: `y.astype(np.float32)`): each must be a whole number from 0, else the golden set cannot
+/// be scored with `metric`.
+fn class_indices(values: &[f64], metric: Metric) -> Result<Vec<i64>, EvalError> {
+	values
+		.iter()
+		.map(|&v| {
+			if v.fract() == 0.0 && (0.0..=(1u64 << 53) as f64).contains(&v) {
+				Ok(v as i64)
+			} else {
+				Err(EvalError::BadMetric(format!(
+					"{metric:?} needs class labels, and the float label {v} is not a class index"
+				)))
+			}
+		})
+		.collect()
 }
 
 fn ratio(hits: usize, samples: usize) -> Score {

@@ -349,6 +349,41 @@ fn class_labels_in_a_column_are_one_per_sample() {
 }
 
 #[test]
+fn whole_float_labels_are_class_indices_for_classification_metrics() {
+	// `y.astype(np.float32)` of a classifier's golden set: read as the classes they are.
+	let model = read("digits_mlp.onnx");
+	let digits = golden("digits_golden.safetensors");
+	let Labels::Classes(classes) = &digits.labels else { panic!("class labels") };
+	let floats = |values: Vec<f64>| GoldenSet {
+		labels: Labels::Targets { values, width: 1 },
+		..digits.clone()
+	};
+	let as_floats = floats(classes.iter().map(|&c| c as f64).collect());
+	for metric in [Metric::Accuracy, Metric::TopKAccuracy(3), Metric::MeanCrossEntropy] {
+		assert_eq!(
+			evaluate(&model, &as_floats, metric),
+			evaluate(&model, &digits, metric),
+			"{metric:?}"
+		);
+	}
+	// A fraction or a negative value is no class index.
+	for bad in [0.5, -1.0, f64::MAX] {
+		let mut values: Vec<f64> = classes.iter().map(|&c| c as f64).collect();
+		values[7] = bad;
+		let result = evaluate(&model, &floats(values), Metric::Accuracy);
+		assert!(
+			matches!(&result, Err(EvalError::BadMetric(m)) if m.contains(&format!("{bad}"))),
+			"{bad}: {result:?}"
+		);
+	}
+	// Two targets per sample stay regression targets.
+	let values = classes.iter().flat_map(|&c| [c as f64, 0.0]).collect();
+	let pairs = GoldenSet { labels: Labels::Targets { values, width: 2 }, ..digits.clone() };
+	let result = evaluate(&model, &pairs, Metric::Accuracy);
+	assert!(matches!(result, Err(EvalError::BadMetric(_))), "{result:?}");
+}
+
+#[test]
 fn metrics_that_do_not_fit_the_labels_are_refused() {
 	let digits = golden("digits_golden.safetensors");
 	assert!(matches!(digits.labels, Labels::Classes(_)));
