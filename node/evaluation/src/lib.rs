@@ -438,18 +438,21 @@ pub struct Evaluation {
 
 /// Scores an ONNX model on a golden dataset.
 pub fn evaluate(model: &[u8], golden: &GoldenSet, metric: Metric) -> Result<Evaluation, EvalError> {
-	let read_as_classes;
+	// Whole-number float labels are read as classes (checked before the model runs); integer labels
+	// under mean squared error are the targets of a model of one output per sample (a regression on
+	// counts or ratings, a binary classifier's Brier score).
+	let read_as;
 	let labels = match (&golden.labels, metric) {
 		(Labels::Targets { width: 1, .. }, Metric::MeanSquaredError) => &golden.labels,
 		(Labels::Targets { values, width: 1 }, _) => {
-			read_as_classes = Labels::Classes(class_indices(values, metric)?);
-			&read_as_classes
+			read_as = Labels::Classes(class_indices(values, metric)?);
+			&read_as
 		},
 		(labels, _) => labels,
 	};
 	let mut outputs = predict(model, golden)?;
 	let samples = golden.samples();
-	if matches!(labels, Labels::Classes(_)) {
+	if matches!(labels, Labels::Classes(_)) && metric != Metric::MeanSquaredError {
 		if outputs.width == 1 && outputs.kind != OutputKind::Labels {
 			outputs = outputs.binary();
 		} else if outputs.kind == OutputKind::Scores && outputs.are_distributions() {
@@ -485,25 +488,28 @@ pub fn evaluate(model: &[u8], golden: &GoldenSet, metric: Metric) -> Result<Eval
 					values.len() / samples.max(1)
 				)));
 			}
-			let sum: f64 = outputs
-				.values
-				.iter()
-				.zip(values)
-				.map(|(p, t)| {
-					let d = p - t;
-					d * d
-				})
-				.sum();
-			to_ppb(sum / values.len() as f64)
+			to_ppb(mean_squared_error(&outputs.values, values.iter().copied()))
 		},
-		(Labels::Classes(_), Metric::MeanSquaredError) => {
-			return Err(EvalError::BadMetric("mean squared error needs f32 targets".into()))
+		(Labels::Classes(classes), Metric::MeanSquaredError) => {
+			if outputs.width != 1 {
+				return Err(EvalError::BadMetric(format!(
+					"mean squared error of {} values per sample against one class label",
+					outputs.width
+				)));
+			}
+			to_ppb(mean_squared_error(&outputs.values, classes.iter().map(|&c| c as f64)))
 		},
 		(Labels::Targets { .. }, _) => {
 			return Err(EvalError::BadMetric(format!("{metric:?} needs class labels")))
 		},
 	};
 	Ok(Evaluation { score, samples: samples as u64 })
+}
+
+/// The mean of the squared differences of predictions and targets, in order.
+fn mean_squared_error(predictions: &[f64], targets: impl Iterator<Item = f64>) -> f64 {
+	let sum: f64 = predictions.iter().zip(targets).map(|(p, t)| (p - t) * (p - t)).sum();
+	sum / predictions.len().max(1) as f64
 }
 
 /// Float labels, one per sample, read as class indices for a classification metric (as numpy code often

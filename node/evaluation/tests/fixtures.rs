@@ -384,6 +384,20 @@ fn whole_float_labels_are_class_indices_for_classification_metrics() {
 }
 
 #[test]
+fn integer_labels_are_targets_of_a_single_output_under_mean_squared_error() {
+	// A binary classifier's probability against its 0/1 labels: the Brier score, as with float targets.
+	let model = read("cancer_logistic.onnx");
+	let cancer = golden("cancer_golden.safetensors");
+	let Labels::Classes(classes) = &cancer.labels else { panic!("class labels") };
+	let values = classes.iter().map(|&c| c as f64).collect();
+	let targets = GoldenSet { labels: Labels::Targets { values, width: 1 }, ..cancer.clone() };
+	let brier = evaluate(&model, &cancer, Metric::MeanSquaredError).unwrap();
+	assert_eq!(Ok(brier), evaluate(&model, &targets, Metric::MeanSquaredError));
+	// A good classifier: well below the 0.25 of a constant 0.5.
+	assert!(brier.score > 0 && brier.score < PPB / 10, "{brier:?}");
+}
+
+#[test]
 fn metrics_that_do_not_fit_the_labels_are_refused() {
 	let digits = golden("digits_golden.safetensors");
 	assert!(matches!(digits.labels, Labels::Classes(_)));
