@@ -197,6 +197,7 @@ impl ExtBuilder {
 
 	/// Like the runtime's genesis: a scorer whose stake is a validator's bond (Eve), so benchmarks
 	/// run next to a scorer that can neither leave nor be displaced.
+	#[cfg(feature = "runtime-benchmarks")]
 	pub fn with_bonded_scorer() -> sp_io::TestExternalities {
 		let (mut ext, _) = Self::build();
 		ext.execute_with(|| {
