@@ -1056,9 +1056,13 @@ fn predict(model_bytes: &[u8], golden: &GoldenSet) -> Result<Outputs, EvalError>
 		.map(|(input, dt)| input.sample_len() * input.input_type.size_of().max(dt.size_of()))
 		.sum();
 	let mut batch = fixed_batch.unwrap_or_else(|| batch_size(samples, sample_bytes));
-	// The model optimised for the batch; a free batch is made smaller (once, as values grow with it in
-	// proportion; again only if they did not) until its values fit `MAX_BATCH_VALUE_BYTES`.
+	// The model optimised for the batch. A free batch whose values pass `MAX_BATCH_VALUE_BYTES` is made
+	// smaller in proportion, once: values that grow with the batch then fit, and values that do not (an
+	// intermediate of a fixed size) no smaller batch would shrink, so optimising again and again for
+	// ever smaller batches would only cost time.
+	let mut attempts = 0;
 	let (shapes, plan) = loop {
+		attempts += 1;
 		let shapes: Vec<Vec<usize>> = fed
 			.iter()
 			.map(|(input, _)| {
@@ -1073,7 +1077,7 @@ fn predict(model_bytes: &[u8], golden: &GoldenSet) -> Result<Outputs, EvalError>
 		}
 		let model = optimized(model).map_err(|e| classify(format!("{e:#}")))?;
 		let smaller = batch_within_value_bytes(batch, value_bytes(&model));
-		if fixed_batch.is_none() && smaller < batch {
+		if fixed_batch.is_none() && smaller < batch && attempts == 1 {
 			batch = smaller;
 			continue;
 		}

@@ -113,6 +113,23 @@ fn a_text_model_scores_in_the_sandbox_as_onnxruntime() {
 }
 
 #[test]
+fn a_fixed_size_intermediate_costs_one_smaller_batch_not_one_sample_at_a_time() {
+	// 600 MB of values whatever the batch (1.2 GB with their sines): past the bound, the batch is made
+	// smaller once (from 100 samples to about 44: 3 runs, under a second). Made smaller again and
+	// again, it ended at one sample per batch: 100 runs, 53 s, past this limit.
+	let model = read("fixed_intermediate.onnx");
+	let golden = read("fixed_intermediate_golden.safetensors");
+	let result = evaluate_sandboxed(
+		&sandbox(Duration::from_secs(20)),
+		&model,
+		&golden,
+		Metric::MeanSquaredError,
+	)
+	.expect("the sandbox runs");
+	assert_eq!(result.map(|evaluation| evaluation.score), Ok(0));
+}
+
+#[test]
 fn a_constant_of_10_gb_is_too_costly_whatever_the_machine() {
 	// Without the sandbox, folding this constant takes 10 GB of this process's memory where it can.
 	assert_too_costly(sandboxed("bomb_constant.onnx", Duration::from_secs(60)), "memory");
