@@ -1075,7 +1075,11 @@ fn predict(model_bytes: &[u8], golden: &GoldenSet) -> Result<Outputs, EvalError>
 				.set_input_fact(index, TypedFact::dt_shape(*dt, &**shape).into())
 				.map_err(|e| EvalError::ShapeMismatch(format!("{e:#}")))?;
 		}
-		let model = optimized(model).map_err(|e| classify(format!("{e:#}")))?;
+		let model = without_panics(
+			|| optimized(model),
+			|what| format!("the model's analysis failed: {what}"),
+		)
+		.map_err(|e| classify(format!("{e:#}")))?;
 		let smaller = batch_within_value_bytes(batch, value_bytes(&model));
 		if fixed_batch.is_none() && smaller < batch && attempts == 1 {
 			batch = smaller;
@@ -1134,30 +1138,43 @@ fn predict(model_bytes: &[u8], golden: &GoldenSet) -> Result<Outputs, EvalError>
 /// Runs one node as tract does, with a panic in its operator made an error naming the node. tract's
 /// kernels index without checking in places: a `Gather` index out of its axis (a token id beyond the
 /// embedding's vocabulary), a `TopK` over NaN (whose sort panics on an order that is not total). ONNX
-/// makes the first an error and onnxruntime fails on it too; the second is the model's NaN. A failed
-/// allocation is passed on, for [`service::guarded`] to report as too costly.
+/// makes the first an error and onnxruntime fails on it too; the second is the model's NaN.
 fn eval_node(
 	context: &tract_onnx::tract_hir::tract_core::plan::EvalContext,
 	state: Option<&mut (dyn tract_onnx::tract_hir::tract_core::ops::OpState + 'static)>,
 	node: &TypedNode,
 	inputs: TVec<TValue>,
 ) -> TractResult<TVec<TValue>> {
-	use tract_onnx::tract_hir::{internal::format_err, tract_core::plan::eval};
-	std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| eval(context, state, node, inputs)))
-		.unwrap_or_else(|panic| {
-			let what = panic
-				.downcast_ref::<&str>()
-				.map(|s| s.to_string())
-				.or_else(|| panic.downcast_ref::<String>().cloned());
-			match what {
-				Some(what) if !what.starts_with("failed to allocate") => Err(format_err!(
-					"node `{}` ({}) cannot run on these inputs: {what}",
-					node.name,
-					node.op.name()
-				)),
-				_ => std::panic::resume_unwind(panic),
-			}
-		})
+	use tract_onnx::tract_hir::tract_core::plan::eval;
+	without_panics(
+		|| eval(context, state, node, inputs),
+		|what| {
+			format!("node `{}` ({}) cannot run on these inputs: {what}", node.name, node.op.name())
+		},
+	)
+}
+
+/// `work` with a panic in it made the error `describe` writes of the panic's message. tract panics on
+/// some malformed models and inputs instead of failing (a pooling stride of 0 divides by zero while
+/// shapes are inferred; see [`eval_node`] for running). A failed allocation is passed on, for
+/// [`service::guarded`] to report as too costly.
+fn without_panics<T>(
+	work: impl FnOnce() -> TractResult<T>,
+	describe: impl FnOnce(String) -> String,
+) -> TractResult<T> {
+	use tract_onnx::tract_hir::internal::format_err;
+	std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|panic| {
+		let what = panic
+			.downcast_ref::<&str>()
+			.map(|s| s.to_string())
+			.or_else(|| panic.downcast_ref::<String>().cloned());
+		match what {
+			Some(what) if !what.starts_with("failed to allocate") => {
+				Err(format_err!("{}", describe(what)))
+			},
+			_ => std::panic::resume_unwind(panic),
+		}
+	})
 }
 
 /// The tract optimisation passes that change no value but can take time cubic in a node's fan-in.
@@ -1401,6 +1418,78 @@ mod tests {
 		let positive: Vec<f32> = values.iter().map(|v| v.abs() + 1.0).collect();
 		let golden = GoldenSet::from_safetensors(&safetensors_of(&positive, 64, 3)).unwrap();
 		assert!(evaluate(&bytes, &golden, Metric::MeanSquaredError).is_ok());
+	}
+
+	#[test]
+	fn a_panic_while_the_model_is_analysed_is_an_error() {
+		// A max pooling of stride 0: tract divides by it while it infers the output's shape.
+		let ints = |name: &str, ints: Vec<i64>| AttributeProto {
+			name: name.into(),
+			r#type: tract_onnx::pb::attribute_proto::AttributeType::Ints as i32,
+			ints,
+			..Default::default()
+		};
+		let shape = tract_onnx::pb::TensorProto {
+			name: "image".into(),
+			dims: vec![4],
+			data_type: DataType::Int64 as i32,
+			int64_data: vec![-1, 1, 4, 4],
+			..Default::default()
+		};
+		let node =
+			|op: &str, inputs: &[&str], output: &str, attribute: Vec<AttributeProto>| NodeProto {
+				op_type: op.into(),
+				input: inputs.iter().map(|i| i.to_string()).collect(),
+				output: vec![output.into()],
+				attribute,
+				..Default::default()
+			};
+		let pooling = |strides: i64| {
+			let graph = GraphProto {
+				name: "pooling".into(),
+				input: vec![ValueInfoProto {
+					name: "x".into(),
+					r#type: Some(tract_onnx::pb::TypeProto {
+						value: Some(type_proto::Value::TensorType(type_proto::Tensor {
+							elem_type: DataType::Float as i32,
+							shape: None,
+						})),
+						..Default::default()
+					}),
+					..Default::default()
+				}],
+				initializer: vec![shape.clone()],
+				node: vec![
+					node("Reshape", &["x", "image"], "images", vec![]),
+					node(
+						"MaxPool",
+						&["images"],
+						"pooled",
+						vec![ints("kernel_shape", vec![2, 2]), ints("strides", vec![strides; 2])],
+					),
+					node("Flatten", &["pooled"], "y", vec![]),
+				],
+				output: vec![ValueInfoProto { name: "y".into(), ..Default::default() }],
+				..Default::default()
+			};
+			let model = ModelProto {
+				graph: Some(graph),
+				opset_import: vec![OperatorSetIdProto { domain: String::new(), version: 13 }],
+				..Default::default()
+			};
+			let mut bytes = Vec::new();
+			prost::Message::encode(&model, &mut bytes).unwrap();
+			bytes
+		};
+		let values: Vec<f32> = (0..8 * 16).map(|i| i as f32).collect();
+		let golden = GoldenSet::from_safetensors(&safetensors_of(&values, 16, 4)).unwrap();
+		// Stride 2 pools each 4×4 image to 2×2: a well-formed model.
+		assert!(evaluate(&pooling(2), &golden, Metric::MeanSquaredError).is_ok());
+		let result = evaluate(&pooling(0), &golden, Metric::MeanSquaredError);
+		assert!(
+			matches!(&result, Err(EvalError::ShapeMismatch(m)) if m.contains("analysis failed")),
+			"{result:?}"
+		);
 	}
 
 	#[test]
