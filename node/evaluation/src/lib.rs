@@ -939,14 +939,15 @@ pub fn batch_size(samples: usize, sample_bytes: usize) -> usize {
 
 /// The most bytes one batch's values may take: the outputs of every node of the optimised model that is
 /// not a constant, summed (more than is ever held at once, as tract frees each value after its last
-/// reader). A batch [`batch_size`] picks by its inputs alone is made smaller until its values fit: a
-/// text model's inputs are a few token ids per sample, and its attention scores, heads × sequence² per
-/// sample (8 × 256² f32 = 2 MiB), made batches of 1,024 need gigabytes, more than the evaluation sandbox
-/// allows (`sandbox::memory_budget`), where onnxruntime scores the same model.
+/// reader). A batch [`batch_size`] picks by its inputs alone whose values pass it is made smaller in
+/// proportion, once ([`batch_within_value_bytes`]): a text model's inputs are a few token ids per
+/// sample, and its attention scores, heads × sequence² per sample (8 × 256² f32 = 2 MiB), made batches
+/// of 1,024 need gigabytes, more than the evaluation sandbox allows (`sandbox::memory_budget`), where
+/// onnxruntime scores the same model.
 pub const MAX_BATCH_VALUE_BYTES: usize = 512 << 20;
 
-/// What the values of one run of `model` take, in bytes: every node's outputs but constants'. Outputs
-/// whose shape is only known when the model runs (data-dependent) are not counted.
+/// What the values of one run of `model` take, in bytes (saturating): every node's outputs but
+/// constants'. Outputs whose shape is only known when the model runs (data-dependent) are not counted.
 fn value_bytes(model: &TypedModel) -> usize {
 	model
 		.nodes()
@@ -954,13 +955,9 @@ fn value_bytes(model: &TypedModel) -> usize {
 		.flat_map(|node| node.outputs.iter())
 		.filter(|output| output.fact.konst.is_none())
 		.filter_map(|output| {
-			let elements = output
-				.fact
-				.shape
-				.as_concrete()?
-				.iter()
-				.try_fold(1usize, |n, &d| n.checked_mul(d))?;
-			elements.checked_mul(output.fact.datum_type.size_of())
+			let dims = output.fact.shape.as_concrete()?;
+			let element = output.fact.datum_type.size_of();
+			Some(dims.iter().try_fold(element, |n, &d| n.checked_mul(d)).unwrap_or(usize::MAX))
 		})
 		.fold(0usize, usize::saturating_add)
 }

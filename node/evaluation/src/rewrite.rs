@@ -334,20 +334,25 @@ fn label_encoder_tensor(
 
 /// The numbers of an int64 or f32 tensor, as bit patterns that are equal exactly when the numbers
 /// compare equal (`-0.0` as `0.0`); `None` for other types.
-fn key_bits(tensor: &TensorProto) -> Option<Vec<u64>> {
+fn number_bits(tensor: &TensorProto) -> Option<Vec<u64>> {
 	let raw = &tensor.raw_data;
+	let words = |size: usize| {
+		raw.chunks_exact(size).map(move |bytes| {
+			let mut word = [0u8; 8];
+			word[..size].copy_from_slice(bytes);
+			u64::from_le_bytes(word)
+		})
+	};
 	match DataType::try_from(tensor.data_type).ok()? {
 		DataType::Int64 if raw.is_empty() => {
 			Some(tensor.int64_data.iter().map(|&v| v as u64).collect())
 		},
-		DataType::Int64 => {
-			Some(raw.chunks_exact(8).map(|b| u64::from_le_bytes(b.try_into().unwrap())).collect())
-		},
+		DataType::Int64 => Some(words(8).collect()),
 		DataType::Float => {
 			let floats: Vec<f32> = if raw.is_empty() {
 				tensor.float_data.clone()
 			} else {
-				raw.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().unwrap())).collect()
+				words(4).map(|word| f32::from_bits(word as u32)).collect()
 			};
 			Some(floats.iter().map(|&f| if f == 0.0 { 0 } else { f.to_bits() as u64 }).collect())
 		},
@@ -372,7 +377,7 @@ fn label_encoders(graph: &mut GraphProto, opset: i64) -> Result<bool, EvalError>
 			.ok_or_else(|| malformed("no keys".into()))?;
 		let values = label_encoder_tensor(node, "values", name("values"))?
 			.ok_or_else(|| malformed("no values".into()))?;
-		let (Some(key_bits), Some(value_bits)) = (key_bits(&keys), key_bits(&values)) else {
+		let (Some(key_bits), Some(value_bits)) = (number_bits(&keys), number_bits(&values)) else {
 			return Err(EvalError::UnsupportedOperator(format!(
 				"LabelEncoder `{}`: keys or values other than int64 or float",
 				node.name
