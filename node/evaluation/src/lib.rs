@@ -1161,17 +1161,25 @@ fn without_panics<T>(
 ) -> TractResult<T> {
 	use tract_onnx::tract_hir::internal::format_err;
 	std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|panic| {
-		let what = panic
-			.downcast_ref::<&str>()
-			.map(|s| s.to_string())
-			.or_else(|| panic.downcast_ref::<String>().cloned());
-		match what {
-			Some(what) if !what.starts_with("failed to allocate") => {
-				Err(format_err!("{}", describe(what)))
-			},
+		match panic_message(&*panic) {
+			Some(what) if !is_allocation_failure(&what) => Err(format_err!("{}", describe(what))),
 			_ => std::panic::resume_unwind(panic),
 		}
 	})
+}
+
+/// The message a panic carries, when it is text.
+pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> Option<String> {
+	panic
+		.downcast_ref::<&str>()
+		.map(|s| s.to_string())
+		.or_else(|| panic.downcast_ref::<String>().cloned())
+}
+
+/// Whether a panic's message is tract's for an allocation that failed (in the sandbox: the model needs
+/// more memory than the child may map).
+pub(crate) fn is_allocation_failure(message: &str) -> bool {
+	message.starts_with("failed to allocate")
 }
 
 /// The tract optimisation passes that change no value but can take time cubic in a node's fan-in.

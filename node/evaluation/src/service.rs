@@ -453,14 +453,8 @@ fn redirect_target(from: &str, location: &str) -> Result<String, FetchError> {
 /// later request pending forever.
 pub(crate) fn guarded<T>(work: impl FnOnce() -> Result<T, EvalError>) -> Result<T, EvalError> {
 	std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|panic| {
-		let what = panic
-			.downcast_ref::<&str>()
-			.map(|s| s.to_string())
-			.or_else(|| panic.downcast_ref::<String>().cloned())
-			.unwrap_or_else(|| "unknown panic".into());
-		// tract panics when an allocation fails (in the sandbox: when the model needs more memory than
-		// the child may map).
-		if what.starts_with("failed to allocate") {
+		let what = crate::panic_message(&*panic).unwrap_or_else(|| "unknown panic".into());
+		if crate::is_allocation_failure(&what) {
 			return Err(EvalError::TooCostly(format!(
 				"needs more memory than it may allocate ({what})"
 			)));
