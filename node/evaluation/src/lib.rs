@@ -30,7 +30,7 @@ use sha2::{Digest, Sha256};
 use tract_onnx::{
 	pb::{
 		tensor_proto::DataType, type_proto, AttributeProto, GraphProto, ModelProto, NodeProto,
-		OperatorSetIdProto, ValueInfoProto,
+		OperatorSetIdProto, SparseTensorProto, TensorProto, ValueInfoProto,
 	},
 	prelude::*,
 	tract_hir::infer::Factoid,
@@ -567,6 +567,7 @@ fn prediction_graph(mut model: ModelProto) -> Result<(ModelProto, OutputKind), E
 	graph.output = vec![declared.unwrap_or(ValueInfoProto { name, ..Default::default() })];
 	prune(graph);
 	check_outputs_defined(graph, &Default::default())?;
+	check_embedded(graph)?;
 	trees::check(graph)?;
 	svm::check(graph)?;
 	let opset = model
@@ -796,6 +797,49 @@ fn check_outputs_defined(
 	for node in &graph.node {
 		for subgraph in subgraphs(node) {
 			check_outputs_defined(subgraph, &visible)?;
+		}
+	}
+	Ok(())
+}
+
+/// Checks that every tensor of `graph` and its subgraphs (initializers, sparse initializers, the
+/// tensors of node attributes such as `Constant`'s) holds its values in the model itself. ONNX lets a
+/// tensor name a file beside the model instead (`data_location: EXTERNAL`), as `torch.onnx.export`
+/// writes by default since torch 2.9 (`model.onnx` and `model.onnx.data`): such an artifact is not
+/// self-contained, and a validator reads only the bytes its digest pins, never a file of its own.
+fn check_embedded(graph: &GraphProto) -> Result<(), EvalError> {
+	fn sparse(tensor: &SparseTensorProto) -> impl Iterator<Item = &TensorProto> {
+		tensor.values.iter().chain(&tensor.indices)
+	}
+	let external = |tensor: &TensorProto| -> Result<(), EvalError> {
+		if tensor.data_location != Some(1) && tensor.external_data.is_empty() {
+			return Ok(());
+		}
+		let location = tensor
+			.external_data
+			.iter()
+			.find(|entry| entry.key == "location")
+			.map_or("an unnamed file", |entry| entry.value.as_str());
+		Err(EvalError::MalformedModel(format!(
+			"tensor `{}` keeps its values in an external file (`{location}`); a model artifact must \
+			 embed its weights: export with `torch.onnx.export(..., external_data=False)` or save with \
+			 `onnx.save(model, path, save_as_external_data=False)`",
+			tensor.name
+		)))
+	};
+	for tensor in graph.initializer.iter().chain(graph.sparse_initializer.iter().flat_map(sparse)) {
+		external(tensor)?;
+	}
+	for node in &graph.node {
+		for attribute in &node.attribute {
+			let sparse_tensors =
+				attribute.sparse_tensor.iter().chain(&attribute.sparse_tensors).flat_map(sparse);
+			for tensor in attribute.t.iter().chain(&attribute.tensors).chain(sparse_tensors) {
+				external(tensor)?;
+			}
+		}
+		for subgraph in subgraphs(node) {
+			check_embedded(subgraph)?;
 		}
 	}
 	Ok(())
@@ -1328,6 +1372,83 @@ mod tests {
 			check(&graph(vec![node], "y")),
 			Err(EvalError::MalformedModel(m)) if m.contains("`nowhere`") && m.contains("`body`")
 		));
+	}
+
+	/// A weight kept in a file beside the model (`torch.onnx.export`'s default since torch 2.9) is a
+	/// malformed model that says so and how to export it whole, rather than tract's "no model path
+	/// was specified in the parsing context".
+	#[test]
+	fn weights_in_an_external_file_are_named() {
+		let in_file = |name: &str| TensorProto {
+			name: name.into(),
+			dims: vec![1],
+			data_type: DataType::Float as i32,
+			data_location: Some(1),
+			external_data: vec![tract_onnx::pb::StringStringEntryProto {
+				key: "location".into(),
+				value: "model.onnx.data".into(),
+			}],
+			..Default::default()
+		};
+		let golden = GoldenSet::from_safetensors(&safetensors_of(&[1.0, 2.0], 1, 1)).unwrap();
+		let external = |model: &[u8]| {
+			let result = evaluate(model, &golden, Metric::MeanSquaredError);
+			assert!(
+				matches!(&result, Err(EvalError::MalformedModel(m))
+					if m.contains("`w`") && m.contains("`model.onnx.data`")
+						&& m.contains("external_data=False")),
+				"{result:?}"
+			);
+		};
+		// An initializer.
+		external(&model_of(vec![node("Add", &["x", "w"], &["y"], vec![])], vec![in_file("w")]));
+		// A `Constant`'s value, in the body of an `If`.
+		let value = AttributeProto {
+			name: "value".into(),
+			r#type: tract_onnx::pb::attribute_proto::AttributeType::Tensor as i32,
+			t: Some(in_file("w")),
+			..Default::default()
+		};
+		let body = GraphProto {
+			name: "body".into(),
+			node: vec![
+				node("Constant", &[], &["c"], vec![value]),
+				node("Add", &["x", "c"], &["b"], vec![]),
+			],
+			output: vec![ValueInfoProto { name: "b".into(), ..Default::default() }],
+			..Default::default()
+		};
+		let branch = |name: &str| AttributeProto {
+			name: name.into(),
+			r#type: tract_onnx::pb::attribute_proto::AttributeType::Graph as i32,
+			g: Some(body.clone()),
+			..Default::default()
+		};
+		let condition = TensorProto {
+			name: "always".into(),
+			data_type: DataType::Bool as i32,
+			int32_data: vec![1],
+			..Default::default()
+		};
+		let conditional =
+			node("If", &["always"], &["y"], vec![branch("then_branch"), branch("else_branch")]);
+		external(&model_of(vec![conditional.clone()], vec![condition.clone()]));
+		// The same model with the value embedded runs.
+		let mut embedded = body.clone();
+		embedded.node[0].attribute[0].t = Some(TensorProto {
+			name: "w".into(),
+			dims: vec![1],
+			data_type: DataType::Float as i32,
+			float_data: vec![0.5],
+			..Default::default()
+		});
+		let mut whole = conditional;
+		for attribute in &mut whole.attribute {
+			attribute.g = Some(embedded.clone());
+		}
+		let result =
+			evaluate(&model_of(vec![whole], vec![condition]), &golden, Metric::MeanSquaredError);
+		assert_eq!(result.map(|e| e.score), Ok(250_000_000), "(x + 0.5 - x)² = 0.25");
 	}
 
 	/// A golden set of `width` f32 features per sample (`values` row-major) and each sample's first
