@@ -821,7 +821,7 @@ fn check_embedded(graph: &GraphProto) -> Result<(), EvalError> {
 			.find(|entry| entry.key == "location")
 			.map_or("an unnamed file", |entry| entry.value.as_str());
 		Err(EvalError::MalformedModel(format!(
-			"tensor `{}` keeps its values in an external file (`{location}`); a model artifact must \
+			"tensor `{}` keeps its values in external data, a file (`{location}`); a model artifact must \
 			 embed its weights: export with `torch.onnx.export(..., external_data=False)` or save with \
 			 `onnx.save(model, path, save_as_external_data=False)`",
 			tensor.name
