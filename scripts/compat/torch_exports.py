@@ -3,11 +3,13 @@
 Not part of `scripts/test.sh`: torch is a 5 GB install. Run it in a venv of its own:
 
     python3 -m venv /tmp/torch-venv
-    /tmp/torch-venv/bin/pip install torch onnxscript onnx onnxruntime safetensors numpy
+    /tmp/torch-venv/bin/pip install torch onnxscript transformers onnx onnxruntime safetensors numpy
     source scripts/env.sh && cargo build -p modelchain-evaluation --example throughput
     /tmp/torch-venv/bin/python scripts/compat/torch_exports.py [--engine PATH] [--out DIR] [NAME ...]
 
-Each network (random weights, eval mode) is exported by both exporters (TorchScript, `dynamo=False`;
+Each network (random weights, eval mode; small PyTorch modules, and Hugging Face `transformers`
+classifiers of small configurations: BERT, DistilBERT, RoBERTa, GPT-2, ELECTRA, ALBERT, ViT, Llama,
+fed token ids with padded attention masks) is exported by both exporters (TorchScript, `dynamo=False`;
 and torch.export, `dynamo=True`, the default since torch 2.9) at opsets 17, 18 and 20 with a symbolic
 batch, and at opset 18 with the batch fixed by its example. onnxruntime's outputs on random inputs
 become the golden set's regression targets, so the engine's mean squared error against them is 0 when
@@ -32,6 +34,7 @@ import onnxruntime as ort
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+import transformers
 from safetensors.numpy import save_file
 
 SAMPLES = 30
@@ -271,6 +274,44 @@ class Bag(nn.Module):
         return s.o(s.e(x))
 
 
+class Logits(nn.Module):
+    """A `transformers` classifier called with its inputs by name, returning its logits."""
+
+    def __init__(s, model, names):
+        super().__init__()
+        s.m, s.names = model, names
+
+
+class Logits1(Logits):
+    def forward(s, a):
+        return s.m(**{s.names[0]: a}).logits
+
+
+class Logits2(Logits):
+    def forward(s, a, b):
+        return s.m(**dict(zip(s.names, (a, b)))).logits
+
+
+class Logits3(Logits):
+    def forward(s, a, b, c):
+        return s.m(**dict(zip(s.names, (a, b, c)))).logits
+
+
+SMALL = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
+             max_position_embeddings=80, vocab_size=200)
+
+
+def hugging_face(make, names):
+    return lambda: [None, Logits1, Logits2, Logits3][len(names)](make(), names)
+
+
+class TrainMode(Mlp):
+    """The MLP left in training mode: its `Dropout` exports as random."""
+
+    def eval(s):
+        return s.train()
+
+
 rng = np.random.default_rng(0)
 
 
@@ -280,6 +321,20 @@ def floats(*shape):
 
 def tokens(length, vocabulary=100):
     return lambda n: rng.integers(0, vocabulary, size=(n, length)).astype(np.int64)
+
+
+def mask(length):
+    """Attention masks of 4 to `length` leading ones, the rest padding."""
+    def generate(n):
+        m = np.ones((n, length), np.int64)
+        for row in m:
+            row[rng.integers(4, length + 1):] = 0
+        return m
+    return generate
+
+
+TEXT = [tokens(16, 200), mask(16)]
+TEXT_PAIR = TEXT + [lambda n: np.zeros((n, 16), np.int64)]
 
 
 # name: (network, its inputs for n samples)
@@ -305,6 +360,29 @@ NETWORKS = {
     "masked_mean": (MaskedMean, [tokens(8), lambda n: (rng.random((n, 8)) > 0.3).astype(np.int64)]),
     "vision_transformer": (VisionTransformer, [floats(3, 16, 16)]),
     "embedding_bag": (Bag, [tokens(5)]),
+    "train_mode": (TrainMode, [floats(20)]),
+    "bert": (hugging_face(lambda: transformers.BertForSequenceClassification(transformers.BertConfig(
+        **SMALL, num_labels=3)), ["input_ids", "attention_mask", "token_type_ids"]), TEXT_PAIR),
+    "distilbert": (hugging_face(lambda: transformers.DistilBertForSequenceClassification(
+        transformers.DistilBertConfig(dim=32, n_layers=2, n_heads=4, hidden_dim=64, vocab_size=200,
+                                      max_position_embeddings=64, num_labels=3)),
+        ["input_ids", "attention_mask"]), TEXT),
+    "roberta": (hugging_face(lambda: transformers.RobertaForSequenceClassification(transformers.RobertaConfig(
+        **SMALL, num_labels=3)), ["input_ids", "attention_mask"]), TEXT),
+    "gpt2": (hugging_face(lambda: transformers.GPT2ForSequenceClassification(transformers.GPT2Config(
+        n_embd=32, n_layer=2, n_head=4, n_positions=64, vocab_size=200, num_labels=3, pad_token_id=0)),
+        ["input_ids", "attention_mask"]), TEXT),
+    "electra": (hugging_face(lambda: transformers.ElectraForSequenceClassification(transformers.ElectraConfig(
+        embedding_size=16, **SMALL, num_labels=2)), ["input_ids", "attention_mask", "token_type_ids"]), TEXT_PAIR),
+    "albert": (hugging_face(lambda: transformers.AlbertForSequenceClassification(transformers.AlbertConfig(
+        embedding_size=16, **SMALL, num_labels=3)), ["input_ids", "attention_mask", "token_type_ids"]), TEXT_PAIR),
+    "vit": (hugging_face(lambda: transformers.ViTForImageClassification(transformers.ViTConfig(
+        hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64, image_size=16,
+        patch_size=4, num_channels=3, num_labels=4)), ["pixel_values"]), [floats(3, 16, 16)]),
+    "llama": (hugging_face(lambda: transformers.LlamaForSequenceClassification(transformers.LlamaConfig(
+        hidden_size=32, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2, intermediate_size=64,
+        vocab_size=200, max_position_embeddings=64, num_labels=3, pad_token_id=0)),
+        ["input_ids", "attention_mask"]), TEXT),
 }
 
 # (network, exporter or None for both, external data) -> the error the engine reports (a substring).
@@ -314,6 +392,8 @@ EXPECTED_ERRORS = {
     ("embedding_bag", "dynamo", False): "UnsupportedOperator",
     # torch.export's default: the weights in `model.onnx.data` beside the model.
     ("mlp", "dynamo", True): "external_data=False",
+    # A module exported in training mode: torch.export writes its `Dropout` in training mode.
+    ("train_mode", "dynamo", False): "model.eval()",
 }
 
 

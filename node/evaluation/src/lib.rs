@@ -47,6 +47,7 @@ pub use modelchain_primitives::Metric;
 pub use tract_onnx::prelude::DatumType;
 
 pub mod aggregate;
+mod cast;
 mod extractor;
 mod rewrite;
 pub mod sandbox;
@@ -568,6 +569,7 @@ fn prediction_graph(mut model: ModelProto) -> Result<(ModelProto, OutputKind), E
 	prune(graph);
 	check_outputs_defined(graph, &Default::default())?;
 	check_embedded(graph)?;
+	check_deterministic(graph)?;
 	trees::check(graph)?;
 	svm::check(graph)?;
 	let opset = model
@@ -845,6 +847,72 @@ fn check_embedded(graph: &GraphProto) -> Result<(), EvalError> {
 	Ok(())
 }
 
+/// The operators that draw random numbers (tract's, from the system's entropy unless a `seed`
+/// attribute fixes them).
+const RANDOM_OPERATORS: [&str; 6] = [
+	"RandomNormal",
+	"RandomNormalLike",
+	"RandomUniform",
+	"RandomUniformLike",
+	"Multinomial",
+	"Bernoulli",
+];
+
+/// Checks that `graph` and its subgraphs compute the same outputs on every validator: no random
+/// operator without a seed, and no `Dropout` in training mode (a model exported in training mode:
+/// torch's exporter writes `training_mode = true` unless the module is in eval mode). Either would
+/// make each validator's score differ.
+fn check_deterministic(graph: &GraphProto) -> Result<(), EvalError> {
+	for node in &graph.node {
+		let op = node.op_type.as_str();
+		let named =
+			|| if node.name.is_empty() { String::new() } else { format!(" `{}`", node.name) };
+		if RANDOM_OPERATORS.contains(&op) && !node.attribute.iter().any(|a| a.name == "seed") {
+			return Err(EvalError::UnsupportedOperator(format!(
+				"{op}{} draws random numbers without a seed: each validator would compute a \
+				 different score",
+				named()
+			)));
+		}
+		if op == "Dropout" && dropout_in_training(graph, node) {
+			return Err(EvalError::UnsupportedOperator(format!(
+				"Dropout{} in training mode drops random values: export the model in eval mode \
+				 (`model.eval()` before `torch.onnx.export`)",
+				named()
+			)));
+		}
+		for subgraph in subgraphs(node) {
+			check_deterministic(subgraph)?;
+		}
+	}
+	Ok(())
+}
+
+/// Whether a `Dropout` (opset 12 and later: `data`, `ratio`, `training_mode`) is in training mode
+/// with a ratio other than 0: its `training_mode` a true constant, its ratio absent (0.5) or not a
+/// zero constant.
+fn dropout_in_training(graph: &GraphProto, node: &NodeProto) -> bool {
+	let constant = |input: usize| -> Option<&TensorProto> {
+		let name = node.input.get(input).filter(|name| !name.is_empty())?;
+		graph.initializer.iter().find(|t| &t.name == name).or_else(|| {
+			graph
+				.node
+				.iter()
+				.filter(|n| n.op_type == "Constant" && n.output.first() == Some(name))
+				.flat_map(|n| n.attribute.iter().filter(|a| a.name == "value"))
+				.find_map(|a| a.t.as_ref())
+		})
+	};
+	let training = constant(2).is_some_and(|t| {
+		t.raw_data.first().map_or(t.int32_data.first().is_some_and(|v| *v != 0), |b| *b != 0)
+	});
+	let zero_ratio = constant(1).is_some_and(|t| {
+		let raw = t.raw_data.get(..4).and_then(|b| b.try_into().ok()).map(f32::from_le_bytes);
+		raw.or(t.float_data.first().copied()) == Some(0.0)
+	});
+	training && !zero_ratio
+}
+
 /// Adds every value a node of `graph` or of its subgraphs reads to `names`: a superset of what the
 /// subgraph reads from the scopes around it.
 fn read_by(graph: &GraphProto, names: &mut std::collections::BTreeSet<String>) {
@@ -1027,6 +1095,7 @@ fn predict(model_bytes: &[u8], golden: &GoldenSet) -> Result<Outputs, EvalError>
 	trees::register(&mut engine.op_register);
 	svm::register(&mut engine.op_register);
 	extractor::register(&mut engine.op_register);
+	cast::register(&mut engine.op_register);
 	let model = engine
 		.model_for_proto_model(&proto)
 		.map_err(|e| EvalError::MalformedModel(format!("{e:#}")))?;
@@ -1449,6 +1518,119 @@ mod tests {
 		let result =
 			evaluate(&model_of(vec![whole], vec![condition]), &golden, Metric::MeanSquaredError);
 		assert_eq!(result.map(|e| e.score), Ok(250_000_000), "(x + 0.5 - x)² = 0.25");
+	}
+
+	/// A cast to int64 of a comparison (a mask) gives numbers, which the operators without a
+	/// shape-dimension kernel take: RoBERTa's position ids (`CumSum` of a mask), as torch's default
+	/// exporter writes them, failed with "TDim is not a number"; `ArgMax` with a type mismatch.
+	#[test]
+	fn int64_casts_of_masks_are_numbers() {
+		let float = |name: &str, value: f32| TensorProto {
+			name: name.into(),
+			data_type: DataType::Float as i32,
+			float_data: vec![value],
+			..Default::default()
+		};
+		let to = |data_type: DataType| AttributeProto {
+			name: "to".into(),
+			r#type: tract_onnx::pb::attribute_proto::AttributeType::Int as i32,
+			i: data_type as i64,
+			..Default::default()
+		};
+		let mask = |then: Vec<NodeProto>| {
+			let mut nodes = vec![
+				node("Greater", &["x", "zero"], &["positive"], vec![]),
+				node("Cast", &["positive"], &["mask"], vec![to(DataType::Int64)]),
+			];
+			nodes.extend(then);
+			nodes.push(node("Cast", &["counted"], &["y"], vec![to(DataType::Float)]));
+			model_of(nodes, vec![float("zero", 0.0), int64s("axis", vec![], vec![1])])
+		};
+		let values = [1.0, -1.0, 2.0, -1.0, 3.0, 4.0];
+		// Masks [1, 0, 1] and [0, 1, 1]: running counts [1, 1, 2] and [0, 1, 2] against the inputs,
+		// squared differences 0, 4, 0, 1, 4, 4.
+		let cumsum = mask(vec![node("CumSum", &["mask", "axis"], &["counted"], vec![])]);
+		let golden = GoldenSet::from_safetensors(&safetensors_of(&values, 3, 3)).unwrap();
+		let result = evaluate(&cumsum, &golden, Metric::MeanSquaredError);
+		assert_eq!(result.map(|e| e.score), Ok(2_166_666_666), "13 / 6");
+		// First positions of the masks' largest: 0 and 1, against the first inputs 1 and -1.
+		let argmax = mask(vec![node(
+			"ArgMax",
+			&["mask"],
+			&["counted"],
+			vec![AttributeProto {
+				name: "axis".into(),
+				r#type: tract_onnx::pb::attribute_proto::AttributeType::Int as i32,
+				i: 1,
+				..Default::default()
+			}],
+		)]);
+		let golden = GoldenSet::from_safetensors(&safetensors_of(&values, 3, 1)).unwrap();
+		let result = evaluate(&argmax, &golden, Metric::MeanSquaredError);
+		assert_eq!(result.map(|e| e.score), Ok(2_500_000_000), "(1 + 4) / 2");
+	}
+
+	/// A model whose outputs are random (a random operator without a seed, a `Dropout` exported in
+	/// training mode) is refused, naming why: each validator would compute another score.
+	#[test]
+	fn random_outputs_are_refused() {
+		let refused = |model: &[u8], why: &str| {
+			let golden = GoldenSet::from_safetensors(&safetensors_of(&[1.0, 2.0], 1, 1)).unwrap();
+			let result = evaluate(model, &golden, Metric::MeanSquaredError);
+			assert!(
+				matches!(&result, Err(EvalError::UnsupportedOperator(m)) if m.contains(why)),
+				"{result:?}"
+			);
+		};
+		let boolean = |name: &str, value: bool| TensorProto {
+			name: name.into(),
+			data_type: DataType::Bool as i32,
+			int32_data: vec![value as i32],
+			..Default::default()
+		};
+		let ratio = |value: f32| TensorProto {
+			name: "ratio".into(),
+			data_type: DataType::Float as i32,
+			raw_data: value.to_le_bytes().to_vec(),
+			..Default::default()
+		};
+		let dropout = |training: bool, rate: f32| {
+			model_of(
+				vec![node("Dropout", &["x", "ratio", "training"], &["y"], vec![])],
+				vec![ratio(rate), boolean("training", training)],
+			)
+		};
+		refused(&dropout(true, 0.1), "model.eval()");
+		let golden = GoldenSet::from_safetensors(&safetensors_of(&[1.0, 2.0], 1, 1)).unwrap();
+		for identity in [dropout(false, 0.1), dropout(true, 0.0)] {
+			let result = evaluate(&identity, &golden, Metric::MeanSquaredError);
+			assert_eq!(result.map(|e| e.score), Ok(0));
+		}
+
+		// Noise of the batch's shape (two samples of one feature), as `RandomNormal` draws it.
+		let noise = |seed: Option<f32>| {
+			let mut attributes = vec![ints("shape", vec![2, 1])];
+			if let Some(seed) = seed {
+				attributes.push(AttributeProto {
+					name: "seed".into(),
+					r#type: tract_onnx::pb::attribute_proto::AttributeType::Float as i32,
+					f: seed,
+					..Default::default()
+				});
+			}
+			model_of(
+				vec![
+					node("RandomNormal", &[], &["noise"], attributes),
+					node("Add", &["x", "noise"], &["y"], vec![]),
+				],
+				vec![],
+			)
+		};
+		refused(&noise(None), "without a seed");
+		// Seeded, every validator draws the same numbers.
+		let seeded = evaluate(&noise(Some(7.0)), &golden, Metric::MeanSquaredError);
+		assert!(seeded.is_ok(), "{seeded:?}");
+		assert_eq!(seeded, evaluate(&noise(Some(7.0)), &golden, Metric::MeanSquaredError));
 	}
 
 	/// A golden set of `width` f32 features per sample (`values` row-major) and each sample's first
