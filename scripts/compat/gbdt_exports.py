@@ -21,11 +21,7 @@ Exit status 1 when any outcome differs from the expected one (`EXPECTED_ERRORS` 
 expected of converters' faulty output).
 """
 
-import argparse
-import json
 import os
-import subprocess
-import sys
 import warnings
 
 import catboost
@@ -37,6 +33,8 @@ from onnxmltools.convert import convert_lightgbm, convert_xgboost
 from onnxmltools.convert.common.data_types import FloatTensorType
 from safetensors.numpy import save_file
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits, load_iris
+
+import engine
 
 OPSET = 15
 
@@ -94,36 +92,21 @@ def first_float_output(path, X):
     raise ValueError("no float output")
 
 
-def engine(binary, path, golden, metric):
-    run = subprocess.run([binary, "evaluate", path, golden, metric, "1"], capture_output=True, text=True)
-    if run.returncode == 0:
-        return json.loads(run.stdout.splitlines()[-1])["score"], None
-    lines = [l for l in run.stderr.splitlines() if l.startswith("evaluation: ")]
-    return None, lines[-1] if lines else run.stderr.strip()[-200:]
-
-
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    target = os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/modelchain/target"))
-    parser.add_argument("--engine", default=os.path.join(target, "debug/examples/throughput"))
-    parser.add_argument("--out", default="/tmp/modelchain-gbdt-exports")
-    args = parser.parse_args()
+    args = engine.arguments(__doc__, "/tmp/modelchain-gbdt-exports")
     warnings.filterwarnings("ignore")
     ort.set_default_logger_severity(3)
-    os.makedirs(args.out, exist_ok=True)
     print(f"xgboost {xgboost.__version__}, lightgbm {lightgbm.__version__}, catboost {catboost.__version__}, "
           f"onnxruntime {ort.__version__}")
 
     datasets = {"iris": load_iris, "cancer": load_breast_cancer, "digits": load_digits, "diabetes": load_diabetes}
-    unexpected = 0
+    verdicts = engine.Verdicts()
 
     def report(key, outcome, ok):
-        nonlocal unexpected
         expected = EXPECTED_ERRORS.get(key)
         if expected is not None:
             ok = expected in outcome
-        unexpected += not ok
-        print(f"{'ok        ' if ok else 'UNEXPECTED'} {' '.join(key)}: {outcome[:160]}")
+        verdicts.report(" ".join(key), outcome, ok)
 
     for dataset, load in datasets.items():
         X, y = load(return_X_y=True)
@@ -136,7 +119,7 @@ def main():
 
             golden = path.replace(".onnx", "_outputs.safetensors")
             save_file({"inputs": X, "labels": reference.astype(np.float32)}, golden)
-            score, error = engine(args.engine, path, golden, "mse")
+            score, error = engine.evaluate(args.engine, path, golden, "mse")
             # The reference is rounded to f32: allow its rounding, 1e-6 of the outputs' magnitude.
             tolerance = 1e-12 * float((reference ** 2).mean()) * 1e9
             report((dataset, name, "outputs"), error or f"mean squared difference {score} ppb",
@@ -145,7 +128,7 @@ def main():
             if not regression:
                 golden = path.replace(".onnx", "_labels.safetensors")
                 save_file({"inputs": X, "labels": y.astype(np.int64)}, golden)
-                score, error = engine(args.engine, path, golden, "accuracy")
+                score, error = engine.evaluate(args.engine, path, golden, "accuracy")
                 if reference.shape[1] == 1:  # a binary classifier's one score
                     predicted = (reference[:, 0] > 0.5).astype(int)
                 else:
@@ -153,8 +136,7 @@ def main():
                 expected = int(np.mean(predicted == y) * 1e9)
                 report((dataset, name, "accuracy"), error or f"engine {score}, onnxruntime {expected} ppb",
                        error is None and abs(score - expected) <= 1)
-    print(f"{unexpected} unexpected")
-    sys.exit(1 if unexpected else 0)
+    verdicts.finish()
 
 
 if __name__ == "__main__":

@@ -16,11 +16,7 @@ Exit status 1 when any outcome differs from the expected one: a score of 0, or t
 in `EXPECTED_ERRORS`.
 """
 
-import argparse
-import json
 import os
-import subprocess
-import sys
 import warnings
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -33,6 +29,8 @@ import tensorflow as tf
 import tf2onnx
 from keras import layers
 from safetensors.numpy import save_file
+
+import engine
 
 SAMPLES = 24
 rng = np.random.default_rng(0)
@@ -94,19 +92,14 @@ EXPECTED_ERRORS = {"bidirectional_gru": "UnsupportedOperator"}
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    target = os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/modelchain/target"))
-    parser.add_argument("--engine", default=os.path.join(target, "debug/examples/throughput"))
-    parser.add_argument("--out", default="/tmp/modelchain-keras-exports")
-    args = parser.parse_args()
+    args = engine.arguments(__doc__, "/tmp/modelchain-keras-exports")
     warnings.filterwarnings("ignore")
     ort.set_default_logger_severity(3)
-    os.makedirs(args.out, exist_ok=True)
     keras.utils.set_random_seed(0)
     print(f"tensorflow {tf.__version__}, keras {keras.__version__}, tf2onnx {tf2onnx.__version__}, "
           f"onnxruntime {ort.__version__}")
 
-    unexpected = 0
+    verdicts = engine.Verdicts()
     for name, (make, generate) in MODELS.items():
         model = make()
         model.output_names = ["output"]  # tf2onnx reads it; Keras 3's Sequential has none
@@ -125,17 +118,9 @@ def main():
                 continue
             golden = path.replace(".onnx", ".safetensors")
             save_file({"inputs": inputs, "labels": expected.astype(np.float32).reshape(SAMPLES, -1)}, golden)
-            run = subprocess.run([args.engine, "evaluate", path, golden, "mse", "1"], capture_output=True, text=True)
-            if run.returncode == 0:
-                outcome = f"score {json.loads(run.stdout.splitlines()[-1])['score']}"
-            else:
-                lines = [l for l in run.stderr.splitlines() if l.startswith("evaluation: ")]
-                outcome = lines[-1] if lines else run.stderr.strip()[-200:]
-            ok = EXPECTED_ERRORS.get(name, "score 0") in outcome
-            unexpected += not ok
-            print(f"{'ok        ' if ok else 'UNEXPECTED'} {tag}: {outcome[:160]}")
-    print(f"{unexpected} unexpected")
-    sys.exit(1 if unexpected else 0)
+            result = engine.outcome(args.engine, path, golden, "mse")
+            verdicts.report(tag, result, EXPECTED_ERRORS.get(name, "score 0") in result)
+    verdicts.finish()
 
 
 if __name__ == "__main__":

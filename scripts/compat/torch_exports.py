@@ -20,13 +20,9 @@ Exit status 1 when any outcome differs from the expected one: a score of 0, or t
 in `EXPECTED_ERRORS`.
 """
 
-import argparse
 import contextlib
 import io
-import json
 import os
-import subprocess
-import sys
 import warnings
 
 import numpy as np
@@ -36,6 +32,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 import transformers
 from safetensors.numpy import save_file
+
+import engine
 
 SAMPLES = 30
 
@@ -411,21 +409,15 @@ def export(model, example, path, exporter, fixed, opset, external):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    target = os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/modelchain/target"))
-    parser.add_argument("--engine", default=os.path.join(target, "debug/examples/throughput"))
-    parser.add_argument("--out", default="/tmp/modelchain-torch-exports")
-    parser.add_argument("names", nargs="*")
-    args = parser.parse_args()
+    args = engine.arguments(__doc__, "/tmp/modelchain-torch-exports", names=True)
     warnings.filterwarnings("ignore")
     ort.set_default_logger_severity(3)
-    os.makedirs(args.out, exist_ok=True)
     torch.manual_seed(0)
     print(f"torch {torch.__version__}, onnxruntime {ort.__version__}")
 
     variants = [("torchscript", None, 17), ("torchscript", None, 18), ("torchscript", 4, 18),
                 ("dynamo", None, 17), ("dynamo", None, 18), ("dynamo", 4, 18), ("dynamo", None, 20)]
-    unexpected = 0
+    verdicts = engine.Verdicts()
     for name, (network, generators) in NETWORKS.items():
         if args.names and name not in args.names:
             continue
@@ -452,25 +444,15 @@ def main():
                 else:
                     expected = session.run(None, dict(zip(names, inputs)))[0]
             except Exception as e:  # an exporter's or onnxruntime's failure is not the engine's
-                print(f"skipped  {tag}: {str(e).splitlines()[0][:120]}")
+                print(f"skipped    {tag}: {str(e).splitlines()[0][:120]}")
                 continue
             golden = {"labels": expected.astype(np.float32).reshape(SAMPLES, -1)}
             golden.update({"inputs": inputs[0]} if len(inputs) == 1 else dict(zip(names, inputs)))
             golden_path = path.replace(".onnx", ".safetensors")
             save_file(golden, golden_path)
-            run = subprocess.run([args.engine, "evaluate", path, golden_path, "mse", "1"],
-                                 capture_output=True, text=True)
-            if run.returncode == 0:
-                outcome = f"score {json.loads(run.stdout.splitlines()[-1])['score']}"
-            else:
-                lines = [l for l in run.stderr.splitlines() if l.startswith("evaluation: ")]
-                outcome = lines[-1] if lines else run.stderr.strip()[-200:]
-            want = EXPECTED_ERRORS.get((name, exporter, external), "score 0")
-            ok = want in outcome
-            unexpected += not ok
-            print(f"{'ok      ' if ok else 'UNEXPECTED'} {tag}: {outcome[:200]}")
-    print(f"{unexpected} unexpected")
-    sys.exit(1 if unexpected else 0)
+            result = engine.outcome(args.engine, path, golden_path, "mse")
+            verdicts.report(tag, result, EXPECTED_ERRORS.get((name, exporter, external), "score 0") in result)
+    verdicts.finish()
 
 
 if __name__ == "__main__":
