@@ -10,8 +10,9 @@ Not part of `scripts/test.sh`: torch is a 5 GB install. Run it in a venv of its 
 Each network (random weights, eval mode; small PyTorch modules, and Hugging Face `transformers`
 classifiers of small configurations: BERT, DistilBERT, RoBERTa, GPT-2, ELECTRA, ALBERT, ViT, Llama,
 fed token ids with padded attention masks) is exported by both exporters (TorchScript, `dynamo=False`;
-and torch.export, `dynamo=True`, the default since torch 2.9) at opsets 17, 18 and 20 with a symbolic
-batch, and at opset 18 with the batch fixed by its example. onnxruntime's outputs on random inputs
+and torch.export, `dynamo=True`, the default since torch 2.9) at opsets 17, 18 and 20 (torch.export
+also at 23 and 24, where it writes attention as the `Attention` operator) with a symbolic batch, and
+at opset 18 with the batch fixed by its example. onnxruntime's outputs on random inputs
 become the golden set's regression targets, so the engine's mean squared error against them is 0 when
 it computes what onnxruntime computes (the score is in parts per billion: below 1e-9). The golden set
 has 30 samples, not a multiple of a fixed batch, so a fixed-batch model's last batch is padded.
@@ -416,7 +417,8 @@ def main():
     print(f"torch {torch.__version__}, onnxruntime {ort.__version__}")
 
     variants = [("torchscript", None, 17), ("torchscript", None, 18), ("torchscript", 4, 18),
-                ("dynamo", None, 17), ("dynamo", None, 18), ("dynamo", 4, 18), ("dynamo", None, 20)]
+                ("dynamo", None, 17), ("dynamo", None, 18), ("dynamo", 4, 18), ("dynamo", None, 20),
+                ("dynamo", None, 23), ("dynamo", None, 24)]
     verdicts = engine.Verdicts()
     for name, (network, generators) in NETWORKS.items():
         if args.names and name not in args.names:

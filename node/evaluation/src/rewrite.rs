@@ -6,13 +6,13 @@
 //! `QuantizeLinear` read only by `DequantizeLinear`s as the float arithmetic it amounts to; onnxruntime's
 //! own quantized operators (`com.microsoft` `QGemm`, `QLinearSoftmax`, …) as the integer and float
 //! arithmetic they compute; and the scaling and bias of a `Gemm` as operators of the `Gemm`'s own float
-//! type.
+//! type; and opset 23's `Attention` as the products, masks and softmax it is defined by.
 
 use tract_onnx::pb::{
 	attribute_proto, tensor_proto::DataType, AttributeProto, GraphProto, NodeProto, TensorProto,
 };
 
-use crate::{attribute, is_ml, is_standard, read_by, subgraphs, EvalError};
+use crate::{attribute, is_ml, is_standard, producer, read_by, subgraphs, EvalError};
 
 /// The opset of the standard nodes written here, declared when the model declares none: `CastLike`
 /// is in the standard domain from opset 15, and `Unsqueeze` takes its axes as an input from 13.
@@ -34,6 +34,7 @@ pub(crate) fn standard_forms(
 	microsoft_quantized(graph, opset)?;
 	fake_quantization(graph, opset);
 	gemm_scaling_in_any_float(graph, opset)?;
+	attention(graph)?;
 	Ok(scalers || imputers || binarizers || encoders || labels)
 }
 
@@ -1073,6 +1074,366 @@ fn write_microsoft_quantized(
 	}
 }
 
+/// A one-dimensional initializer of int64s.
+fn int64s_initializer(name: String, values: Vec<i64>) -> TensorProto {
+	TensorProto {
+		name,
+		dims: vec![values.len() as i64],
+		data_type: DataType::Int64 as i32,
+		int64_data: values,
+		..Default::default()
+	}
+}
+
+/// The element type of the value `name` computes, when the graph tells it: declared (an input, an
+/// output, a `value_info`, as exporters write them), stored (an initializer, a `Constant`), or
+/// computed by a comparison or a `Cast`, or passed through by an operator that moves or picks values.
+fn element_type(graph: &GraphProto, name: &str, depth: usize) -> Option<i32> {
+	let declared = graph.input.iter().chain(&graph.value_info).chain(&graph.output).find_map(|v| {
+		match v.r#type.as_ref()?.value.as_ref()? {
+			tract_onnx::pb::type_proto::Value::TensorType(t)
+				if v.name == name && t.elem_type != 0 =>
+			{
+				Some(t.elem_type)
+			},
+			_ => None,
+		}
+	});
+	if declared.is_some() {
+		return declared;
+	}
+	if let Some(t) = graph.initializer.iter().find(|t| t.name == name) {
+		return Some(t.data_type);
+	}
+	let node = producer(graph, name)?;
+	match node.op_type.as_str() {
+		"Constant" => attribute(node, "value").and_then(|a| a.t.as_ref()).map(|t| t.data_type),
+		"Equal" | "Less" | "LessOrEqual" | "Greater" | "GreaterOrEqual" | "Not" | "And" | "Or"
+		| "Xor" | "IsNaN" | "IsInf" => Some(DataType::Bool as i32),
+		"Cast" => attribute(node, "to").map(|a| a.i as i32),
+		"ConstantOfShape" => Some(
+			attribute(node, "value")
+				.and_then(|a| a.t.as_ref())
+				.map_or(DataType::Float as i32, |t| t.data_type),
+		),
+		// Operators whose output has their first input's type: moving or picking values, and
+		// arithmetic (an additive mask made as `(1 - mask) × −10000`).
+		"Expand" | "Reshape" | "Unsqueeze" | "Squeeze" | "Identity" | "Transpose" | "Slice"
+		| "Gather" | "Tile" | "Concat" | "Flatten" | "Add" | "Sub" | "Mul" | "Div" | "Neg"
+		| "Min" | "Max" | "Clip" | "Log" | "Exp" | "Sigmoid" | "Tanh" | "Relu" | "Softmax"
+		| "LogSoftmax" | "MatMul" | "Pad" | "Abs"
+			if depth < 32 =>
+		{
+			element_type(graph, node.input.first()?, depth + 1)
+		},
+		"Where" | "CastLike" if depth < 32 => element_type(graph, node.input.get(1)?, depth + 1),
+		_ => None,
+	}
+}
+
+/// The dimensions a `value_info` (or a graph input) declares for `name`, `None` for a symbolic one.
+fn declared_dims(graph: &GraphProto, name: &str) -> Option<Vec<Option<i64>>> {
+	use tract_onnx::pb::tensor_shape_proto::dimension::Value;
+	let declared = graph.input.iter().chain(&graph.value_info).find(|v| v.name == name)?;
+	let tract_onnx::pb::type_proto::Value::TensorType(t) =
+		declared.r#type.as_ref()?.value.as_ref()?;
+	let dims = t.shape.as_ref()?.dim.iter().map(|d| match d.value {
+		Some(Value::DimValue(n)) => Some(n),
+		_ => None,
+	});
+	Some(dims.collect())
+}
+
+/// Writes each `Attention` (opset 23, as torch's exporter writes `scaled_dot_product_attention` from
+/// that opset) as the operators the ONNX specification defines it by: for Q, K, V of shape
+/// `[batch, heads, sequence, head size]` (or `[batch, sequence, heads × head size]` with `q_num_heads`
+/// and `kv_num_heads`), each key and value head repeated for its group of query heads (grouped-query
+/// attention), `softmax(Q·Kᵀ × scale + bias) · V` with `scale` 1/√(head size) unless given, scores
+/// capped by `softcap · tanh(scores / softcap)` when `softcap` > 0, and `bias` the attention mask (a
+/// bool mask's false positions −∞, a float mask added) plus −∞ above the diagonal when `is_causal`; a
+/// query row whose bias is −∞ everywhere gives 0. A key–value cache (`past_key`, `past_value`,
+/// `nonpad_kv_seqlen`), a sliding window, and a use of the scores or the present key and value
+/// outputs are unsupported operators, named; so is a mask whose type the graph does not tell.
+fn attention(graph: &mut GraphProto) -> Result<bool, EvalError> {
+	let mut read = std::collections::BTreeSet::new();
+	read_by(graph, &mut read);
+	read.extend(graph.output.iter().map(|o| o.name.clone()));
+	let context = graph.clone();
+	rewrite_nodes(graph, is_standard, "Attention", |i, node, q, y| {
+		let named = if node.name.is_empty() { String::new() } else { format!(" `{}`", node.name) };
+		let unsupported =
+			|why: &str| Err(EvalError::UnsupportedOperator(format!("Attention{named}: {why}")));
+		let input = |n: usize| node.input.get(n).filter(|name| !name.is_empty()).cloned();
+		if (4..node.input.len()).any(|n| input(n).is_some()) {
+			return unsupported("a key-value cache (past_key, past_value or nonpad_kv_seqlen)");
+		}
+		if node.output.iter().skip(1).any(|o| !o.is_empty() && read.contains(o)) {
+			return unsupported("its present key and value or its scores are read");
+		}
+		let int = |name: &str| attribute(node, name).map(|a| a.i);
+		let float = |name: &str| attribute(node, name).map(|a| a.f);
+		if int("left_window_size").is_some_and(|w| w != -1)
+			|| int("right_window_size").is_some_and(|w| w != -1)
+		{
+			return unsupported("a sliding window");
+		}
+		let (Some(k), Some(v)) = (input(1), input(2)) else {
+			return Err(EvalError::MalformedModel(format!("Attention{named}: no key or value")));
+		};
+		let mask = input(3);
+		let mask_type = match &mask {
+			Some(mask) => match element_type(&context, mask, 0) {
+				Some(t) => Some(t),
+				None => return unsupported("an attention mask of a type the graph does not tell"),
+			},
+			None => None,
+		};
+
+		let name = |what: &str| format!("modelchain_attention_{i}_{what}");
+		let mut nodes = Vec::new();
+		let mut initializers = Vec::new();
+		let mut add =
+			|op: &str, inputs: Vec<String>, output: &str, attribute: Vec<AttributeProto>| {
+				nodes.push(standard_node(op, name(output), inputs, name(output), attribute));
+				name(output)
+			};
+		let perm = |p: Vec<i64>| {
+			vec![AttributeProto {
+				name: "perm".into(),
+				r#type: attribute_proto::AttributeType::Ints as i32,
+				ints: p,
+				..Default::default()
+			}]
+		};
+		let shape_of =
+			|add: &mut dyn FnMut(&str, Vec<String>, &str, Vec<AttributeProto>) -> String,
+			 x: &String,
+			 what: &str,
+			 start: i64,
+			 end: Option<i64>| {
+				let mut attributes = vec![int_attribute("start", start)];
+				attributes.extend(end.map(|end| int_attribute("end", end)));
+				add("Shape", vec![x.clone()], what, attributes)
+			};
+		// Scalars of Q's type.
+		let constant = |initializers: &mut Vec<TensorProto>, what: &str, value: f32| {
+			initializers.push(TensorProto {
+				name: name(&format!("{what}_f32")),
+				data_type: DataType::Float as i32,
+				float_data: vec![value],
+				..Default::default()
+			});
+			name(&format!("{what}_f32"))
+		};
+		let zero_f32 = constant(&mut initializers, "zero", 0.0);
+		let zero = add("CastLike", vec![zero_f32, q.clone()], "zero", vec![]);
+		let minus_infinity_f32 = constant(&mut initializers, "minus_infinity", f32::NEG_INFINITY);
+		let minus_infinity =
+			add("CastLike", vec![minus_infinity_f32, q.clone()], "minus_infinity", vec![]);
+
+		// Q, K, V as [batch, heads, sequence, head size].
+		let heads = (int("q_num_heads"), int("kv_num_heads"));
+		let three_d = heads.0.is_some() || heads.1.is_some();
+		let (q4, k4, v4) = if three_d {
+			let (Some(q_heads), Some(kv_heads)) = heads else {
+				return Err(EvalError::MalformedModel(format!(
+					"Attention{named}: q_num_heads without kv_num_heads, or the reverse"
+				)));
+			};
+			initializers.push(int64s_initializer(name("q_heads_shape"), vec![0, 0, q_heads, -1]));
+			initializers.push(int64s_initializer(name("kv_heads_shape"), vec![0, 0, kv_heads, -1]));
+			let mut split = |x: &String, what: &str, shape: String| {
+				let split =
+					add("Reshape", vec![x.clone(), shape], &format!("{what}_split"), vec![]);
+				add("Transpose", vec![split], &format!("{what}4"), perm(vec![0, 2, 1, 3]))
+			};
+			(
+				split(q, "q", name("q_heads_shape")),
+				split(&k, "k", name("kv_heads_shape")),
+				split(&v, "v", name("kv_heads_shape")),
+			)
+		} else {
+			(q.clone(), k.clone(), v.clone())
+		};
+		// Grouped-query attention: each key and value head repeated for its group of query heads,
+		// [h0, h0, h1, h1, …]. Skipped where the heads are known to be as many.
+		let same_heads = match heads {
+			(Some(q_heads), Some(kv_heads)) => q_heads == kv_heads,
+			_ => {
+				let dim = |x: &String| {
+					declared_dims(&context, x).and_then(|d| d.get(1).copied().flatten())
+				};
+				matches!((dim(q), dim(&k)), (Some(a), Some(b)) if a == b)
+			},
+		};
+		let (k4, v4) = if same_heads {
+			(k4, v4)
+		} else {
+			let q_heads = shape_of(&mut add, &q4, "q_heads", 1, Some(2));
+			let kv_heads = shape_of(&mut add, &k4, "kv_heads", 1, Some(2));
+			let group = add("Div", vec![q_heads.clone(), kv_heads], "group", vec![]);
+			initializers.push(int64s_initializer(name("axis_2"), vec![2]));
+			let mut repeat = |x: &String, what: &str| {
+				let leading = shape_of(&mut add, x, &format!("{what}_leading"), 0, Some(2));
+				let trailing = shape_of(&mut add, x, &format!("{what}_trailing"), 2, None);
+				let batch = shape_of(&mut add, x, &format!("{what}_batch"), 0, Some(1));
+				let expanded_shape = add(
+					"Concat",
+					vec![leading, group.clone(), trailing.clone()],
+					&format!("{what}_expanded_shape"),
+					vec![int_attribute("axis", 0)],
+				);
+				let merged_shape = add(
+					"Concat",
+					vec![batch, q_heads.clone(), trailing],
+					&format!("{what}_merged_shape"),
+					vec![int_attribute("axis", 0)],
+				);
+				let one_more = add(
+					"Unsqueeze",
+					vec![x.clone(), name("axis_2")],
+					&format!("{what}_one_more"),
+					vec![],
+				);
+				let expanded = add(
+					"Expand",
+					vec![one_more, expanded_shape],
+					&format!("{what}_expanded"),
+					vec![],
+				);
+				add("Reshape", vec![expanded, merged_shape], &format!("{what}_grouped"), vec![])
+			};
+			(repeat(&k4, "k"), repeat(&v4, "v"))
+		};
+
+		// The scores, scaled, capped.
+		let scale = match float("scale") {
+			Some(scale) => {
+				let scale_f32 = constant(&mut initializers, "scale", scale);
+				add("CastLike", vec![scale_f32, q.clone()], "scale", vec![])
+			},
+			None => {
+				let head_size = shape_of(&mut add, &q4, "head_size", 3, Some(4));
+				let head_size = add(
+					"Cast",
+					vec![head_size],
+					"head_size_float",
+					vec![int_attribute("to", DataType::Float as i64)],
+				);
+				let root = add("Sqrt", vec![head_size], "head_size_root", vec![]);
+				let scale = add("Reciprocal", vec![root], "scale_f32", vec![]);
+				add("CastLike", vec![scale, q.clone()], "scale", vec![])
+			},
+		};
+		let k_t = add("Transpose", vec![k4], "k_t", perm(vec![0, 1, 3, 2]));
+		let product = add("MatMul", vec![q4.clone(), k_t], "product", vec![]);
+		let mut scores = add("Mul", vec![product, scale], "scores", vec![]);
+		if let Some(cap) = float("softcap").filter(|cap| *cap > 0.0) {
+			let cap_f32 = constant(&mut initializers, "softcap", cap);
+			let cap = add("CastLike", vec![cap_f32, q.clone()], "softcap", vec![]);
+			let ratio = add("Div", vec![scores, cap.clone()], "capped_ratio", vec![]);
+			let tanh = add("Tanh", vec![ratio], "capped_tanh", vec![]);
+			scores = add("Mul", vec![tanh, cap], "capped", vec![]);
+		}
+
+		// The bias: the mask's, and the causal one.
+		let mut bias = mask.map(|mask| {
+			if mask_type == Some(DataType::Bool as i32) {
+				add("Where", vec![mask, zero.clone(), minus_infinity.clone()], "mask_bias", vec![])
+			} else {
+				mask
+			}
+		});
+		if int("is_causal").unwrap_or(0) != 0 {
+			initializers.push(int64s_initializer(name("axis_0"), vec![0]));
+			initializers.push(int64s_initializer(name("axis_1"), vec![1]));
+			initializers.push(TensorProto {
+				name: name("index_0"),
+				data_type: DataType::Int64 as i32,
+				int64_data: vec![0],
+				..Default::default()
+			});
+			initializers.push(TensorProto {
+				name: name("index_1"),
+				data_type: DataType::Int64 as i32,
+				int64_data: vec![1],
+				..Default::default()
+			});
+			let mut positions = |x: &String, what: &str, axis: &str| {
+				let length = shape_of(&mut add, x, &format!("{what}_length"), 2, Some(3));
+				let length =
+					add("Squeeze", vec![length, name("axis_0")], &format!("{what}_count"), vec![]);
+				let range = add(
+					"Range",
+					vec![name("index_0"), length, name("index_1")],
+					&format!("{what}_positions"),
+					vec![],
+				);
+				add("Unsqueeze", vec![range, name(axis)], &format!("{what}_axis"), vec![])
+			};
+			let queries = positions(&q4, "query", "axis_1");
+			let keys = positions(&v4, "key", "axis_0");
+			let allowed = add("LessOrEqual", vec![keys, queries], "causal", vec![]);
+			let causal = add(
+				"Where",
+				vec![allowed, zero.clone(), minus_infinity.clone()],
+				"causal_bias",
+				vec![],
+			);
+			bias = Some(match bias {
+				Some(mask) => add("Add", vec![mask, causal], "bias", vec![]),
+				None => causal,
+			});
+		}
+		if let Some(bias) = &bias {
+			scores = add("Add", vec![scores, bias.clone()], "biased", vec![]);
+		}
+
+		// The softmax, in the precision asked for, and a row with nothing to attend to as 0.
+		let softmax_axis = vec![int_attribute("axis", -1)];
+		let mut probabilities = match int("softmax_precision") {
+			Some(precision) => {
+				let wide =
+					add("Cast", vec![scores], "wide_scores", vec![int_attribute("to", precision)]);
+				let wide = add("Softmax", vec![wide], "wide_probabilities", softmax_axis);
+				add("CastLike", vec![wide, q.clone()], "probabilities", vec![])
+			},
+			None => add("Softmax", vec![scores], "probabilities", softmax_axis),
+		};
+		if let Some(bias) = bias {
+			// A row is masked where no position's bias is above −∞. (Not `ReduceMax(bias) == −∞`:
+			// tract's maximum of a row of −∞ is the lowest finite value.)
+			initializers.push(int64s_initializer(name("last_axis"), vec![-1]));
+			let open = add("Greater", vec![bias, minus_infinity.clone()], "open", vec![]);
+			let open = add("CastLike", vec![open, q.clone()], "open_count", vec![]);
+			let any = add(
+				"ReduceMax",
+				vec![open, name("last_axis")],
+				"any_open",
+				vec![int_attribute("keepdims", 1)],
+			);
+			let masked = add("Equal", vec![any, zero.clone()], "masked_row", vec![]);
+			probabilities =
+				add("Where", vec![masked, zero.clone(), probabilities], "attended", vec![]);
+		}
+		let output = add("MatMul", vec![probabilities, v4], "output4", vec![]);
+		if three_d {
+			let moved = add("Transpose", vec![output], "output_moved", perm(vec![0, 2, 1, 3]));
+			initializers.push(int64s_initializer(name("merge"), vec![0, 0, -1]));
+			nodes.push(standard_node(
+				"Reshape",
+				name("output"),
+				vec![moved, name("merge")],
+				y.clone(),
+				vec![],
+			));
+		} else {
+			nodes.push(standard_node("Identity", name("output"), vec![output], y.clone(), vec![]));
+		}
+		Ok((nodes, initializers))
+	})
+}
+
 fn float_attribute(name: &str, value: f32) -> AttributeProto {
 	AttributeProto {
 		name: name.into(),
@@ -1102,6 +1463,80 @@ mod tests {
 		match graph.node.iter().find(|n| n.output.first().map(String::as_str) == Some(output)) {
 			Some(node) => node.input.iter().flat_map(|input| leaves(graph, input)).collect(),
 			None => vec![output.into()],
+		}
+	}
+
+	/// An `Attention` the rewrite cannot write as its definition is an unsupported operator saying
+	/// why (a key-value cache, its scores read, a mask of a type the graph does not tell); a mask's
+	/// type is read through the operators that make it.
+	#[test]
+	fn attention_outside_its_definition_is_named() {
+		let block = |inputs: &[&str], outputs: &[&str]| NodeProto {
+			op_type: "Attention".into(),
+			name: "block".into(),
+			input: inputs.iter().map(|i| i.to_string()).collect(),
+			output: outputs.iter().map(|o| o.to_string()).collect(),
+			..Default::default()
+		};
+		let rewritten = |nodes: Vec<NodeProto>, output: &str| {
+			let mut graph = GraphProto {
+				node: nodes,
+				output: vec![tract_onnx::pb::ValueInfoProto {
+					name: output.into(),
+					..Default::default()
+				}],
+				..Default::default()
+			};
+			super::attention(&mut graph).map(|_| graph)
+		};
+		let refused = |result: Result<GraphProto, EvalError>, why: &str| {
+			assert!(
+				matches!(&result, Err(EvalError::UnsupportedOperator(m))
+					if m.contains("Attention `block`") && m.contains(why)),
+				"{:?}",
+				result.map(|g| g.node.len())
+			);
+		};
+		refused(
+			rewritten(vec![block(&["q", "k", "v", "", "past_k", "past_v"], &["y"])], "y"),
+			"key-value cache",
+		);
+		refused(
+			rewritten(vec![block(&["q", "k", "v"], &["y", "", "", "scores"])], "scores"),
+			"scores are read",
+		);
+		refused(
+			rewritten(
+				vec![node("Erf", &["m0"], "mask"), block(&["q", "k", "v", "mask"], &["y"])],
+				"y",
+			),
+			"type the graph does not tell",
+		);
+		// A bool mask made by a comparison and moved; an additive mask made by arithmetic on a
+		// `Cast` to float: the first is made a bias of 0 and −∞ by a `Where`, the second added.
+		for (making, bias) in [
+			(
+				vec![node("Greater", &["m0", "z"], "m1"), node("Unsqueeze", &["m1", "a"], "mask")],
+				true,
+			),
+			(vec![node("Cast", &["m0"], "m1"), node("Mul", &["m1", "big"], "mask")], false),
+		] {
+			let mut making = making;
+			if let Some(cast) = making.iter_mut().find(|n| n.op_type == "Cast") {
+				cast.attribute.push(int_attribute("to", DataType::Float as i64));
+			}
+			making.push(block(&["q", "k", "v", "mask"], &["y"]));
+			let graph = rewritten(making, "y").unwrap();
+			assert!(graph.node.iter().all(|n| n.op_type != "Attention"));
+			let reads_mask = |op: &str| {
+				graph
+					.node
+					.iter()
+					.any(|n| n.op_type == op && n.input.first().map(String::as_str) == Some("mask"))
+			};
+			assert_eq!(reads_mask("Where"), bias);
+			assert!(graph.node.iter().any(|n| n.input.iter().any(|i| i == "mask")));
+			assert_eq!(graph.node.last().map(|n| n.output[0].as_str()), Some("y"));
 		}
 	}
 
