@@ -659,6 +659,16 @@ fn is_standard(node: &NodeProto) -> bool {
 	node.domain.is_empty() || node.domain == "ai.onnx"
 }
 
+/// The tensor `name` is when the graph stores it: an initializer, or a `Constant`'s value.
+fn constant_tensor<'a>(graph: &'a GraphProto, name: &str) -> Option<&'a TensorProto> {
+	graph.initializer.iter().find(|t| t.name == name).or_else(|| {
+		producer(graph, name)
+			.filter(|n| n.op_type == "Constant")
+			.and_then(|n| attribute(n, "value"))
+			.and_then(|a| a.t.as_ref())
+	})
+}
+
 fn producer<'a>(graph: &'a GraphProto, name: &str) -> Option<&'a NodeProto> {
 	graph.node.iter().find(|n| n.output.iter().any(|o| o == name))
 }
@@ -892,16 +902,8 @@ fn check_deterministic(graph: &GraphProto) -> Result<(), EvalError> {
 /// with a ratio other than 0: its `training_mode` a true constant, its ratio absent (0.5) or not a
 /// zero constant.
 fn dropout_in_training(graph: &GraphProto, node: &NodeProto) -> bool {
-	let constant = |input: usize| -> Option<&TensorProto> {
-		let name = node.input.get(input).filter(|name| !name.is_empty())?;
-		graph.initializer.iter().find(|t| &t.name == name).or_else(|| {
-			graph
-				.node
-				.iter()
-				.filter(|n| n.op_type == "Constant" && n.output.first() == Some(name))
-				.flat_map(|n| n.attribute.iter().filter(|a| a.name == "value"))
-				.find_map(|a| a.t.as_ref())
-		})
+	let constant = |input: usize| {
+		constant_tensor(graph, node.input.get(input).filter(|name| !name.is_empty())?)
 	};
 	let training = constant(2).is_some_and(|t| {
 		t.raw_data.first().map_or(t.int32_data.first().is_some_and(|v| *v != 0), |b| *b != 0)

@@ -12,7 +12,9 @@ use tract_onnx::pb::{
 	attribute_proto, tensor_proto::DataType, AttributeProto, GraphProto, NodeProto, TensorProto,
 };
 
-use crate::{attribute, is_ml, is_standard, producer, read_by, subgraphs, EvalError};
+use crate::{
+	attribute, constant_tensor, is_ml, is_standard, producer, read_by, subgraphs, EvalError,
+};
 
 /// The opset of the standard nodes written here, declared when the model declares none: `CastLike`
 /// is in the standard domain from opset 15, and `Unsqueeze` takes its axes as an input from 13.
@@ -1102,12 +1104,11 @@ fn element_type(graph: &GraphProto, name: &str, depth: usize) -> Option<i32> {
 	if declared.is_some() {
 		return declared;
 	}
-	if let Some(t) = graph.initializer.iter().find(|t| t.name == name) {
+	if let Some(t) = constant_tensor(graph, name) {
 		return Some(t.data_type);
 	}
 	let node = producer(graph, name)?;
 	match node.op_type.as_str() {
-		"Constant" => attribute(node, "value").and_then(|a| a.t.as_ref()).map(|t| t.data_type),
 		"Equal" | "Less" | "LessOrEqual" | "Greater" | "GreaterOrEqual" | "Not" | "And" | "Or"
 		| "Xor" | "IsNaN" | "IsInf" => Some(DataType::Bool as i32),
 		"Cast" => attribute(node, "to").map(|a| a.i as i32),
