@@ -1091,18 +1091,8 @@ fn int64s_initializer(name: String, values: Vec<i64>) -> TensorProto {
 /// output, a `value_info`, as exporters write them), stored (an initializer, a `Constant`), or
 /// computed by a comparison or a `Cast`, or passed through by an operator that moves or picks values.
 fn element_type(graph: &GraphProto, name: &str, depth: usize) -> Option<i32> {
-	let declared = graph.input.iter().chain(&graph.value_info).chain(&graph.output).find_map(|v| {
-		match v.r#type.as_ref()?.value.as_ref()? {
-			tract_onnx::pb::type_proto::Value::TensorType(t)
-				if v.name == name && t.elem_type != 0 =>
-			{
-				Some(t.elem_type)
-			},
-			_ => None,
-		}
-	});
-	if declared.is_some() {
-		return declared;
+	if let Some(t) = declared_tensor(graph, name).filter(|t| t.elem_type != 0) {
+		return Some(t.elem_type);
 	}
 	if let Some(t) = constant_tensor(graph, name) {
 		return Some(t.data_type);
@@ -1132,13 +1122,26 @@ fn element_type(graph: &GraphProto, name: &str, depth: usize) -> Option<i32> {
 	}
 }
 
-/// The dimensions a `value_info` (or a graph input) declares for `name`, `None` for a symbolic one.
-fn declared_dims(graph: &GraphProto, name: &str) -> Option<Vec<Option<i64>>> {
-	use tract_onnx::pb::tensor_shape_proto::dimension::Value;
-	let declared = graph.input.iter().chain(&graph.value_info).find(|v| v.name == name)?;
+/// The tensor type a graph input, a `value_info` or a graph output declares for `name`.
+fn declared_tensor<'g>(
+	graph: &'g GraphProto,
+	name: &str,
+) -> Option<&'g tract_onnx::pb::type_proto::Tensor> {
+	let declared = graph
+		.input
+		.iter()
+		.chain(&graph.value_info)
+		.chain(&graph.output)
+		.find(|v| v.name == name)?;
 	let tract_onnx::pb::type_proto::Value::TensorType(t) =
 		declared.r#type.as_ref()?.value.as_ref()?;
-	let dims = t.shape.as_ref()?.dim.iter().map(|d| match d.value {
+	Some(t)
+}
+
+/// The dimensions declared for `name` (see `declared_tensor`), `None` for a symbolic one.
+fn declared_dims(graph: &GraphProto, name: &str) -> Option<Vec<Option<i64>>> {
+	use tract_onnx::pb::tensor_shape_proto::dimension::Value;
+	let dims = declared_tensor(graph, name)?.shape.as_ref()?.dim.iter().map(|d| match d.value {
 		Some(Value::DimValue(n)) => Some(n),
 		_ => None,
 	});
