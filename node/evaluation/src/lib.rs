@@ -52,6 +52,7 @@ mod extractor;
 mod rewrite;
 pub mod sandbox;
 pub mod service;
+mod square;
 mod svm;
 pub mod testing;
 mod trees;
@@ -1216,7 +1217,7 @@ fn predict(model_bytes: &[u8], golden: &GoldenSet) -> Result<Outputs, EvalError>
 		let mut result = plan
 			.spawn()
 			.and_then(|mut state| state.run_plan_with_eval(inputs, eval_node))
-			.map_err(|e| EvalError::ShapeMismatch(format!("{e:#}")))?;
+			.map_err(|e| classify(format!("{e:#}")))?;
 		if result.len() != 1 {
 			return Err(EvalError::MalformedModel(format!(
 				"the prediction graph gave {} outputs",
@@ -1309,14 +1310,18 @@ const SKIPPED_PASSES: [&str; 1] = ["PushSliceUp"];
 fn optimized(model: InferenceModel) -> TractResult<TypedModel> {
 	let mut model = model.into_typed()?;
 	declutter().session().optimize(&mut model)?;
-	model.optimize()?;
+	let mut codegen = tract_onnx::tract_hir::tract_core::optim::Optimizer::codegen();
+	codegen.add_pass(0, Box::new(square::IntegerSquares));
+	codegen.session().optimize(&mut model)?;
 	Ok(model)
 }
 
-/// tract's declutter passes without [`SKIPPED_PASSES`].
+/// tract's declutter passes without [`SKIPPED_PASSES`], after [`square::IntegerSquares`] (first, so a
+/// `Square` of integers is replaced before constant propagation evaluates it).
 fn declutter() -> tract_onnx::tract_hir::tract_core::optim::Optimizer {
 	let mut optimizer = tract_onnx::tract_hir::tract_core::optim::Optimizer::declutter();
 	optimizer.passes.retain(|pass| !SKIPPED_PASSES.iter().any(|s| format!("{pass:?}") == *s));
+	optimizer.add_pass(0, Box::new(square::IntegerSquares));
 	optimizer
 }
 
@@ -1353,9 +1358,20 @@ fn feed(
 	Ok(input)
 }
 
-/// Sorts an optimisation-time failure into an unsupported operator or a shape mismatch.
+/// Sorts a failure of tract's analysis or run into an unsupported operator (an operator, or an element
+/// type of one, tract does not compute: "Square does not support I64", "Can't build a WeightType from
+/// I64" for an integer `MatMul`) or a shape mismatch.
 fn classify(message: String) -> EvalError {
-	if message.contains("Unimplemented") || message.contains("not implemented") {
+	const UNSUPPORTED: [&str; 6] = [
+		"unimplemented",
+		"not implemented",
+		"does not support",
+		"not supported",
+		"unsupported",
+		"can't build a weighttype",
+	];
+	let lower = message.to_lowercase();
+	if UNSUPPORTED.iter().any(|u| lower.contains(u)) {
 		EvalError::UnsupportedOperator(message)
 	} else {
 		EvalError::ShapeMismatch(message)
@@ -1572,6 +1588,82 @@ mod tests {
 		assert_eq!(result.map(|e| e.score), Ok(2_500_000_000), "(1 + 4) / 2");
 	}
 
+	/// An integer squared (`Mul(x, x)` and `Pow(x, 2)`, which tract writes as its float-only
+	/// `Square`) is computed: here a running count of a mask, squared.
+	#[test]
+	fn integer_squares_are_computed() {
+		let to = |data_type: DataType| AttributeProto {
+			name: "to".into(),
+			r#type: tract_onnx::pb::attribute_proto::AttributeType::Int as i32,
+			i: data_type as i64,
+			..Default::default()
+		};
+		let squared = |square: NodeProto, exponent: TensorProto| {
+			let nodes = vec![
+				node("Greater", &["x", "zero"], &["positive"], vec![]),
+				node("Cast", &["positive"], &["mask"], vec![to(DataType::Int64)]),
+				node("CumSum", &["mask", "axis"], &["count"], vec![]),
+				square,
+				node("Cast", &["squared"], &["y"], vec![to(DataType::Float)]),
+			];
+			let zero = TensorProto {
+				name: "zero".into(),
+				data_type: DataType::Float as i32,
+				float_data: vec![0.0],
+				..Default::default()
+			};
+			model_of(nodes, vec![zero, int64s("axis", vec![], vec![1]), exponent])
+		};
+		// Masks [1, 0, 1] and [0, 1, 1], running counts [1, 1, 2] and [0, 1, 2], squared [1, 1, 4]
+		// and [0, 1, 4]; squared differences from the inputs 0, 4, 0, 1, 4, 0 (unsquared: 17 / 6).
+		let values = [1.0, -1.0, 4.0, -1.0, 3.0, 4.0];
+		let golden = GoldenSet::from_safetensors(&safetensors_of(&values, 3, 3)).unwrap();
+		let float_two = TensorProto {
+			name: "two".into(),
+			data_type: DataType::Float as i32,
+			float_data: vec![2.0],
+			..Default::default()
+		};
+		for model in [
+			squared(node("Mul", &["count", "count"], &["squared"], vec![]), float_two.clone()),
+			squared(node("Pow", &["count", "two"], &["squared"], vec![]), float_two),
+			squared(
+				node("Pow", &["count", "two"], &["squared"], vec![]),
+				int64s("two", vec![], vec![2]),
+			),
+		] {
+			let result = evaluate(&model, &golden, Metric::MeanSquaredError);
+			assert_eq!(result.map(|e| e.score), Ok(1_500_000_000), "9 / 6");
+		}
+	}
+
+	/// An operator tract does not compute for an element type (an integer `MatMul`: its kernels are
+	/// float and quantized ones) is an unsupported operator, not a shape mismatch.
+	#[test]
+	fn an_integer_matmul_is_an_unsupported_operator() {
+		let to = |data_type: DataType| AttributeProto {
+			name: "to".into(),
+			r#type: tract_onnx::pb::attribute_proto::AttributeType::Int as i32,
+			i: data_type as i64,
+			..Default::default()
+		};
+		let model = model_of(
+			vec![
+				node("Cast", &["x"], &["integers"], vec![to(DataType::Int64)]),
+				node("MatMul", &["integers", "w"], &["product"], vec![]),
+				node("Cast", &["product"], &["y"], vec![to(DataType::Float)]),
+			],
+			vec![int64s("w", vec![2, 1], vec![1, 2])],
+		);
+		let golden =
+			GoldenSet::from_safetensors(&safetensors_of(&[1.0, 2.0, 3.0, 4.0], 2, 1)).unwrap();
+		let result = evaluate(&model, &golden, Metric::MeanSquaredError);
+		assert!(
+			matches!(&result, Err(EvalError::UnsupportedOperator(m)) if m.contains("I64")),
+			"{result:?}"
+		);
+	}
+
 	/// A model whose outputs are random (a random operator without a seed, a `Dropout` exported in
 	/// training mode) is refused, naming why: each validator would compute another score.
 	#[test]
@@ -1784,10 +1876,11 @@ mod tests {
 			.map(|p| format!("{p:?}"))
 			.collect();
 		let kept: Vec<String> = declutter().passes.iter().map(|p| format!("{p:?}")).collect();
+		assert_eq!(kept[0], "IntegerSquares");
 		// A renamed pass in a later tract would otherwise silently run again.
 		for skipped in SKIPPED_PASSES {
 			assert!(all.iter().any(|p| p == skipped), "{skipped} is no pass of {all:?}");
 		}
-		assert_eq!(kept.len(), all.len() - SKIPPED_PASSES.len());
+		assert_eq!(kept.len(), all.len() - SKIPPED_PASSES.len() + 1);
 	}
 }
