@@ -49,6 +49,7 @@ pub use tract_onnx::prelude::DatumType;
 pub mod aggregate;
 mod cast;
 mod extractor;
+mod random;
 mod rewrite;
 pub mod sandbox;
 pub mod service;
@@ -1099,6 +1100,7 @@ fn predict(model_bytes: &[u8], golden: &GoldenSet) -> Result<Outputs, EvalError>
 	svm::register(&mut engine.op_register);
 	extractor::register(&mut engine.op_register);
 	cast::register(&mut engine.op_register);
+	random::register(&mut engine.op_register);
 	let model = engine
 		.model_for_proto_model(&proto)
 		.map_err(|e| EvalError::MalformedModel(format!("{e:#}")))?;
@@ -1662,6 +1664,39 @@ mod tests {
 			matches!(&result, Err(EvalError::UnsupportedOperator(m)) if m.contains("I64")),
 			"{result:?}"
 		);
+	}
+
+	/// A seeded random operator is computed (every validator draws the same numbers), a `…Like`
+	/// taking its input's shape whatever the node is named. With scale 0 the draw is the mean.
+	#[test]
+	fn seeded_random_operators_are_computed() {
+		let float = |name: &str, f: f32| AttributeProto {
+			name: name.into(),
+			r#type: tract_onnx::pb::attribute_proto::AttributeType::Float as i32,
+			f,
+			..Default::default()
+		};
+		let normal = |op: &str, named: &str, shape: Vec<AttributeProto>| {
+			let mut attributes = vec![float("mean", 0.5), float("scale", 0.0), float("seed", 3.0)];
+			attributes.extend(shape);
+			let inputs: &[&str] = if op.ends_with("Like") { &["x"] } else { &[] };
+			model_of(
+				vec![
+					node(op, inputs, &[named], attributes),
+					node("Add", &["x", named], &["y"], vec![]),
+				],
+				vec![],
+			)
+		};
+		let golden =
+			GoldenSet::from_safetensors(&safetensors_of(&[1.0, 2.0, 3.0, 4.0], 2, 2)).unwrap();
+		for model in [
+			normal("RandomNormalLike", "noise", vec![]),
+			normal("RandomNormal", "noiseLike", vec![ints("shape", vec![1, 2])]),
+		] {
+			let result = evaluate(&model, &golden, Metric::MeanSquaredError);
+			assert_eq!(result.map(|e| e.score), Ok(250_000_000), "0.5²");
+		}
 	}
 
 	/// A model whose outputs are random (a random operator without a seed, a `Dropout` exported in
