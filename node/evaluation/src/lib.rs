@@ -1545,26 +1545,14 @@ mod tests {
 	/// exporter writes them, failed with "TDim is not a number"; `ArgMax` with a type mismatch.
 	#[test]
 	fn int64_casts_of_masks_are_numbers() {
-		let float = |name: &str, value: f32| TensorProto {
-			name: name.into(),
-			data_type: DataType::Float as i32,
-			float_data: vec![value],
-			..Default::default()
-		};
-		let to = |data_type: DataType| AttributeProto {
-			name: "to".into(),
-			r#type: tract_onnx::pb::attribute_proto::AttributeType::Int as i32,
-			i: data_type as i64,
-			..Default::default()
-		};
 		let mask = |then: Vec<NodeProto>| {
 			let mut nodes = vec![
 				node("Greater", &["x", "zero"], &["positive"], vec![]),
-				node("Cast", &["positive"], &["mask"], vec![to(DataType::Int64)]),
+				node("Cast", &["positive"], &["mask"], vec![cast_to(DataType::Int64)]),
 			];
 			nodes.extend(then);
-			nodes.push(node("Cast", &["counted"], &["y"], vec![to(DataType::Float)]));
-			model_of(nodes, vec![float("zero", 0.0), int64s("axis", vec![], vec![1])])
+			nodes.push(node("Cast", &["counted"], &["y"], vec![cast_to(DataType::Float)]));
+			model_of(nodes, vec![float32("zero", 0.0), int64s("axis", vec![], vec![1])])
 		};
 		let values = [1.0, -1.0, 2.0, -1.0, 3.0, 4.0];
 		// Masks [1, 0, 1] and [0, 1, 1]: running counts [1, 1, 2] and [0, 1, 2] against the inputs,
@@ -1594,38 +1582,21 @@ mod tests {
 	/// `Square`) is computed: here a running count of a mask, squared.
 	#[test]
 	fn integer_squares_are_computed() {
-		let to = |data_type: DataType| AttributeProto {
-			name: "to".into(),
-			r#type: tract_onnx::pb::attribute_proto::AttributeType::Int as i32,
-			i: data_type as i64,
-			..Default::default()
-		};
 		let squared = |square: NodeProto, exponent: TensorProto| {
 			let nodes = vec![
 				node("Greater", &["x", "zero"], &["positive"], vec![]),
-				node("Cast", &["positive"], &["mask"], vec![to(DataType::Int64)]),
+				node("Cast", &["positive"], &["mask"], vec![cast_to(DataType::Int64)]),
 				node("CumSum", &["mask", "axis"], &["count"], vec![]),
 				square,
-				node("Cast", &["squared"], &["y"], vec![to(DataType::Float)]),
+				node("Cast", &["squared"], &["y"], vec![cast_to(DataType::Float)]),
 			];
-			let zero = TensorProto {
-				name: "zero".into(),
-				data_type: DataType::Float as i32,
-				float_data: vec![0.0],
-				..Default::default()
-			};
-			model_of(nodes, vec![zero, int64s("axis", vec![], vec![1]), exponent])
+			model_of(nodes, vec![float32("zero", 0.0), int64s("axis", vec![], vec![1]), exponent])
 		};
 		// Masks [1, 0, 1] and [0, 1, 1], running counts [1, 1, 2] and [0, 1, 2], squared [1, 1, 4]
 		// and [0, 1, 4]; squared differences from the inputs 0, 4, 0, 1, 4, 0 (unsquared: 17 / 6).
 		let values = [1.0, -1.0, 4.0, -1.0, 3.0, 4.0];
 		let golden = GoldenSet::from_safetensors(&safetensors_of(&values, 3, 3)).unwrap();
-		let float_two = TensorProto {
-			name: "two".into(),
-			data_type: DataType::Float as i32,
-			float_data: vec![2.0],
-			..Default::default()
-		};
+		let float_two = float32("two", 2.0);
 		for model in [
 			squared(node("Mul", &["count", "count"], &["squared"], vec![]), float_two.clone()),
 			squared(node("Pow", &["count", "two"], &["squared"], vec![]), float_two),
@@ -1643,17 +1614,11 @@ mod tests {
 	/// float and quantized ones) is an unsupported operator, not a shape mismatch.
 	#[test]
 	fn an_integer_matmul_is_an_unsupported_operator() {
-		let to = |data_type: DataType| AttributeProto {
-			name: "to".into(),
-			r#type: tract_onnx::pb::attribute_proto::AttributeType::Int as i32,
-			i: data_type as i64,
-			..Default::default()
-		};
 		let model = model_of(
 			vec![
-				node("Cast", &["x"], &["integers"], vec![to(DataType::Int64)]),
+				node("Cast", &["x"], &["integers"], vec![cast_to(DataType::Int64)]),
 				node("MatMul", &["integers", "w"], &["product"], vec![]),
-				node("Cast", &["product"], &["y"], vec![to(DataType::Float)]),
+				node("Cast", &["product"], &["y"], vec![cast_to(DataType::Float)]),
 			],
 			vec![int64s("w", vec![2, 1], vec![1, 2])],
 		);
@@ -1799,6 +1764,26 @@ mod tests {
 			input: inputs.iter().map(|i| i.to_string()).collect(),
 			output: outputs.iter().map(|o| o.to_string()).collect(),
 			attribute,
+			..Default::default()
+		}
+	}
+
+	/// A scalar f32 initializer.
+	fn float32(name: &str, value: f32) -> TensorProto {
+		TensorProto {
+			name: name.into(),
+			data_type: DataType::Float as i32,
+			float_data: vec![value],
+			..Default::default()
+		}
+	}
+
+	/// A `Cast`'s `to` attribute.
+	fn cast_to(data_type: DataType) -> AttributeProto {
+		AttributeProto {
+			name: "to".into(),
+			r#type: tract_onnx::pb::attribute_proto::AttributeType::Int as i32,
+			i: data_type as i64,
 			..Default::default()
 		}
 	}
