@@ -34,7 +34,7 @@ impl TypedPass for IntegerSquares {
 		_session: &mut OptimizerSession,
 		model: &TypedModel,
 	) -> TractResult<Option<TypedModelPatch>> {
-		for node in model.eval_order()?.into_iter().map(|id| &model.nodes[id]) {
+		for node in &model.nodes {
 			let Some(op) = node.op_as::<ElementWiseOp>() else { continue };
 			if !op.0.is::<Square>() || node.inputs.len() != 1 {
 				continue;
