@@ -5,8 +5,9 @@
 //! have no `TDim` kernel, so an int64 value computed from a mask or a comparison failed there:
 //! RoBERTa's position ids, as torch's default exporter writes them (`Equal` → `Not` → `Cast` to
 //! int64 → `CumSum`: "TDim is not a number"), and likewise `ArgMax`, `TopK`, `Sign` and the bitwise
-//! operators of such a value. (A `Mul` of such a value by itself is tract's `Square`, which computes
-//! neither: see `square.rs`. tract's `MatMul` and `Einsum` compute no int64 either way.)
+//! operators of such a value. (A `Mul` of such a value by itself is tract's `Square`, and its
+//! `MatMul` and `Einsum` have float and quantized kernels only: those compute neither, see
+//! `integers.rs`.)
 //!
 //! Here a cast to int64 gives a shape dimension only when its input is one (what `Shape` computes,
 //! and the values tract derives from it); a cast of a bool, a float or an integer gives int64

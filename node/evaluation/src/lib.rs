@@ -49,11 +49,11 @@ pub use tract_onnx::prelude::DatumType;
 pub mod aggregate;
 mod cast;
 mod extractor;
+mod integers;
 mod random;
 mod rewrite;
 pub mod sandbox;
 pub mod service;
-mod square;
 mod svm;
 pub mod testing;
 mod trees;
@@ -1313,17 +1313,18 @@ fn optimized(model: InferenceModel) -> TractResult<TypedModel> {
 	let mut model = model.into_typed()?;
 	declutter().session().optimize(&mut model)?;
 	let mut codegen = tract_onnx::tract_hir::tract_core::optim::Optimizer::codegen();
-	codegen.add_pass(0, Box::new(square::IntegerSquares));
+	codegen.add_pass(0, Box::new(integers::IntegerArithmetic));
 	codegen.session().optimize(&mut model)?;
 	Ok(model)
 }
 
-/// tract's declutter passes without [`SKIPPED_PASSES`], after [`square::IntegerSquares`] (first, so a
-/// `Square` of integers is replaced before constant propagation evaluates it).
+/// tract's declutter passes without [`SKIPPED_PASSES`], after [`integers::IntegerArithmetic`] (first,
+/// so integer arithmetic tract computes only for floats is replaced before constant propagation or
+/// tract's own lowering reaches it).
 fn declutter() -> tract_onnx::tract_hir::tract_core::optim::Optimizer {
 	let mut optimizer = tract_onnx::tract_hir::tract_core::optim::Optimizer::declutter();
 	optimizer.passes.retain(|pass| !SKIPPED_PASSES.iter().any(|s| format!("{pass:?}") == *s));
-	optimizer.add_pass(0, Box::new(square::IntegerSquares));
+	optimizer.add_pass(0, Box::new(integers::IntegerArithmetic));
 	optimizer
 }
 
@@ -1362,7 +1363,7 @@ fn feed(
 
 /// Sorts a failure of tract's analysis or run into an unsupported operator (an operator, or an element
 /// type of one, tract does not compute: "Square does not support I64", "Can't build a WeightType from
-/// I64" for an integer `MatMul`) or a shape mismatch.
+/// I64" from its matrix-product kernels) or a shape mismatch.
 fn classify(message: String) -> EvalError {
 	const UNSUPPORTED: [&str; 6] = [
 		"unimplemented",
@@ -1610,25 +1611,52 @@ mod tests {
 		}
 	}
 
-	/// An operator tract does not compute for an element type (an integer `MatMul`: its kernels are
-	/// float and quantized ones) is an unsupported operator, not a shape mismatch.
+	/// An integer `MatMul` or `Einsum` (which tract lowers to float or quantized kernels only) is
+	/// computed: rows [1, 2] and [3, 4] times [1, 2]ᵀ give 5 and 11, against the targets 1 and 3.
 	#[test]
-	fn an_integer_matmul_is_an_unsupported_operator() {
-		let model = model_of(
-			vec![
-				node("Cast", &["x"], &["integers"], vec![cast_to(DataType::Int64)]),
-				node("MatMul", &["integers", "w"], &["product"], vec![]),
-				node("Cast", &["product"], &["y"], vec![cast_to(DataType::Float)]),
-			],
-			vec![int64s("w", vec![2, 1], vec![1, 2])],
-		);
+	fn integer_matmuls_and_einsums_are_computed() {
+		let product = |op: NodeProto| {
+			model_of(
+				vec![
+					node("Cast", &["x"], &["integers"], vec![cast_to(DataType::Int64)]),
+					op,
+					node("Cast", &["product"], &["y"], vec![cast_to(DataType::Float)]),
+				],
+				vec![int64s("w", vec![2, 1], vec![1, 2])],
+			)
+		};
+		let einsum = AttributeProto {
+			name: "equation".into(),
+			r#type: tract_onnx::pb::attribute_proto::AttributeType::String as i32,
+			s: b"ij,jk->ik".to_vec(),
+			..Default::default()
+		};
 		let golden =
 			GoldenSet::from_safetensors(&safetensors_of(&[1.0, 2.0, 3.0, 4.0], 2, 1)).unwrap();
-		let result = evaluate(&model, &golden, Metric::MeanSquaredError);
-		assert!(
-			matches!(&result, Err(EvalError::UnsupportedOperator(m)) if m.contains("I64")),
-			"{result:?}"
-		);
+		for model in [
+			product(node("MatMul", &["integers", "w"], &["product"], vec![])),
+			product(node("Einsum", &["integers", "w"], &["product"], vec![einsum])),
+		] {
+			let result = evaluate(&model, &golden, Metric::MeanSquaredError);
+			assert_eq!(result.map(|e| e.score), Ok(40_000_000_000), "(4² + 8²) / 2");
+		}
+	}
+
+	/// tract's failures that say it does not compute an operator for a type are unsupported
+	/// operators; its other failures are shape mismatches.
+	#[test]
+	fn failures_are_classified_by_what_tract_says() {
+		for unsupported in [
+			"Evaluating #5 \"c2\" Square: Square does not support I64",
+			"Can't build a WeightType from I64",
+			"Unimplemented(Loop)",
+			"Unsupported GridSample mode: cubic",
+		] {
+			let result = classify(unsupported.into());
+			assert!(matches!(result, EvalError::UnsupportedOperator(_)), "{result:?}");
+		}
+		let clash = classify("Clashing resolution for expression. N=2 != 3".into());
+		assert!(matches!(clash, EvalError::ShapeMismatch(_)), "{clash:?}");
 	}
 
 	/// A seeded random operator is computed (every validator draws the same numbers), a `…Like`
@@ -1896,7 +1924,7 @@ mod tests {
 			.map(|p| format!("{p:?}"))
 			.collect();
 		let kept: Vec<String> = declutter().passes.iter().map(|p| format!("{p:?}")).collect();
-		assert_eq!(kept[0], "IntegerSquares");
+		assert_eq!(kept[0], "IntegerArithmetic");
 		// A renamed pass in a later tract would otherwise silently run again.
 		for skipped in SKIPPED_PASSES {
 			assert!(all.iter().any(|p| p == skipped), "{skipped} is no pass of {all:?}");
