@@ -67,10 +67,10 @@ impl TypedPass for IntegerArithmetic {
 #[derive(Clone, Debug, Default, Hash, PartialEq, Eq)]
 pub(crate) struct IntegerSquare;
 
-fn square_in_place<T: Datum + Copy>(tensor: &mut Tensor, mul: fn(T, T) -> T) -> TractResult<()> {
-	let mut view = tensor.try_as_plain_ram_mut()?;
-	view.as_slice_mut::<T>()?.iter_mut().for_each(|x| *x = mul(*x, *x));
-	Ok(())
+/// `values` (computed in i64 with wrapping) as a tensor of the integer type `dt`: tract's casts
+/// between integer types truncate, as Rust's `as` does, so this is `dt`'s own wrapping result.
+fn from_wide(values: Tensor, dt: DatumType) -> TractResult<TVec<TValue>> {
+	Ok(tvec!(values.cast_to_dt(dt)?.into_owned().into_tvalue()))
 }
 
 impl Op for IntegerSquare {
@@ -85,25 +85,22 @@ impl EvalOp for IntegerSquare {
 	op_out_of_plan!();
 
 	fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
-		let mut tensor = args_1!(inputs).into_tensor();
-		match tensor.datum_type() {
-			DatumType::I8 => square_in_place::<i8>(&mut tensor, i8::wrapping_mul)?,
-			DatumType::I16 => square_in_place::<i16>(&mut tensor, i16::wrapping_mul)?,
-			DatumType::I32 => square_in_place::<i32>(&mut tensor, i32::wrapping_mul)?,
-			DatumType::I64 => square_in_place::<i64>(&mut tensor, i64::wrapping_mul)?,
-			DatumType::U8 => square_in_place::<u8>(&mut tensor, u8::wrapping_mul)?,
-			DatumType::U16 => square_in_place::<u16>(&mut tensor, u16::wrapping_mul)?,
-			DatumType::U32 => square_in_place::<u32>(&mut tensor, u32::wrapping_mul)?,
-			DatumType::U64 => square_in_place::<u64>(&mut tensor, u64::wrapping_mul)?,
-			DatumType::TDim => {
-				let mut view = tensor.try_as_plain_ram_mut()?;
-				for x in view.as_slice_mut::<TDim>()? {
-					*x = x.clone() * &*x;
-				}
-			},
-			dt => bail!("IntegerSquare of {dt:?}"),
+		let input = args_1!(inputs);
+		let dt = input.datum_type();
+		if dt == TDim::datum_type() {
+			let mut tensor = input.into_tensor();
+			let mut view = tensor.try_as_plain_ram_mut()?;
+			for x in view.as_slice_mut::<TDim>()? {
+				*x = x.clone() * &*x;
+			}
+			drop(view);
+			return Ok(tvec!(tensor.into_tvalue()));
 		}
-		Ok(tvec!(tensor.into_tvalue()))
+		let mut wide = input.cast_to::<i64>()?.into_owned();
+		let mut view = wide.try_as_plain_ram_mut()?;
+		view.as_slice_mut::<i64>()?.iter_mut().for_each(|x| *x = x.wrapping_mul(*x));
+		drop(view);
+		from_wide(wide, dt)
 	}
 }
 
@@ -124,8 +121,8 @@ impl TypedOp for IntegerSquare {
 }
 
 /// An `EinSum` of integers, computed term by term: every combination of its axes' indices adds the
-/// product of the inputs' elements there to the output's (with wrapping, in i64, which gives every
-/// narrower integer type's wrapping result once cast back). Axes of size 1 broadcast, as in tract's.
+/// product of the inputs' elements there to the output's (with wrapping, in i64: see [`from_wide`]).
+/// Axes of size 1 broadcast, as in tract's.
 #[derive(Clone, Debug, Hash, PartialEq, Eq)]
 pub(crate) struct IntegerEinSum(EinSum);
 
@@ -213,8 +210,7 @@ impl EvalOp for IntegerEinSum {
 				}
 			}
 		}
-		let output = Tensor::from_shape(&output_shape, &output)?;
-		Ok(tvec!(output.cast_to_dt(self.0.operating_dt)?.into_owned().into_tvalue()))
+		from_wide(Tensor::from_shape(&output_shape, &output)?, self.0.operating_dt)
 	}
 }
 
