@@ -50,10 +50,13 @@ pub mod aggregate;
 mod cast;
 mod extractor;
 mod integers;
+mod loops;
 mod random;
 mod rewrite;
 pub mod sandbox;
+mod sequence;
 pub mod service;
+mod slices;
 mod svm;
 pub mod testing;
 mod trees;
@@ -1101,6 +1104,9 @@ fn predict(model_bytes: &[u8], golden: &GoldenSet) -> Result<Outputs, EvalError>
 	extractor::register(&mut engine.op_register);
 	cast::register(&mut engine.op_register);
 	random::register(&mut engine.op_register);
+	loops::register(&mut engine.op_register);
+	slices::register(&mut engine.op_register);
+	sequence::register(&mut engine.op_register);
 	let model = engine
 		.model_for_proto_model(&proto)
 		.map_err(|e| EvalError::MalformedModel(format!("{e:#}")))?;
@@ -1757,6 +1763,172 @@ mod tests {
 
 	/// A golden set of `width` f32 features per sample (`values` row-major) and each sample's first
 	/// `targets` features as its regression targets.
+	#[test]
+	fn loops_run_as_the_specification_says() {
+		// `y = Loop(trip, cond, x)`, the body adding `step` to its loop-carried value (declared without a
+		// type: ONNX lets the loop's initial value give it) and giving it as a scan output too.
+		let typed = |name: &str, data_type: DataType| ValueInfoProto {
+			name: name.into(),
+			r#type: Some(tract_onnx::pb::TypeProto {
+				value: Some(type_proto::Value::TensorType(type_proto::Tensor {
+					elem_type: data_type as i32,
+					shape: None,
+				})),
+				..Default::default()
+			}),
+			..Default::default()
+		};
+		let untyped = |name: &str| ValueInfoProto { name: name.into(), ..Default::default() };
+		let body = |nodes: Vec<NodeProto>, carried: &str, outputs: &[&str]| AttributeProto {
+			name: "body".into(),
+			r#type: tract_onnx::pb::attribute_proto::AttributeType::Graph as i32,
+			g: Some(GraphProto {
+				name: "body".into(),
+				input: vec![
+					typed("i", DataType::Int64),
+					typed("cond", DataType::Bool),
+					untyped(carried),
+				],
+				node: nodes,
+				output: outputs.iter().map(|o| untyped(o)).collect(),
+				..Default::default()
+			}),
+			..Default::default()
+		};
+		let adding = || {
+			body(
+				vec![
+					node("Add", &["acc", "step"], &["next"], vec![]),
+					node("Identity", &["cond"], &["cond_out"], vec![]),
+				],
+				"acc",
+				&["cond_out", "next"],
+			)
+		};
+		let looped = |trip: Option<i64>, cond: Option<bool>, body: AttributeProto| {
+			let mut initializer = vec![float32("step", 1.0)];
+			let mut inputs = vec![String::new(), String::new(), "x".to_string()];
+			if let Some(trip) = trip {
+				initializer.push(int64s("trip", vec![], vec![trip]));
+				inputs[0] = "trip".into();
+			}
+			if let Some(cond) = cond {
+				initializer.push(TensorProto {
+					name: "go".into(),
+					data_type: DataType::Bool as i32,
+					int32_data: vec![cond.into()],
+					..Default::default()
+				});
+				inputs[1] = "go".into();
+			}
+			let inputs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+			model_of(vec![node("Loop", &inputs, &["y"], vec![body])], initializer)
+		};
+		let golden =
+			GoldenSet::from_safetensors(&safetensors_of(&[1.0, 2.0, 3.0, 4.0], 2, 2)).unwrap();
+		let score = |model: Vec<u8>| evaluate(&model, &golden, Metric::MeanSquaredError);
+		// Two iterations add 2; none (a trip count of 0 or below, a false condition) leave `x`.
+		assert_eq!(score(looped(Some(2), None, adding())).map(|e| e.score), Ok(4_000_000_000));
+		assert_eq!(
+			score(looped(Some(2), Some(true), adding())).map(|e| e.score),
+			Ok(4_000_000_000)
+		);
+		for (trip, cond) in [(Some(0), None), (Some(-3), None), (Some(5), Some(false))] {
+			assert_eq!(score(looped(trip, cond, adding())).map(|e| e.score), Ok(0), "{trip:?}");
+		}
+		// Without a trip count or a condition a loop never ends.
+		let result = score(looped(None, None, adding()));
+		assert!(
+			matches!(&result, Err(EvalError::MalformedModel(m)) if m.contains("never ends")),
+			"{result:?}"
+		);
+		// A scan output whose shape changes between iterations (here the loop-carried value, which grows
+		// by one column each time) cannot be stacked.
+		let growing = body(
+			vec![
+				node(
+					"Concat",
+					&["acc", "column"],
+					&["next"],
+					vec![AttributeProto {
+						name: "axis".into(),
+						r#type: tract_onnx::pb::attribute_proto::AttributeType::Int as i32,
+						i: 1,
+						..Default::default()
+					}],
+				),
+				node("Identity", &["cond"], &["cond_out"], vec![]),
+				node("Identity", &["next"], &["scanned"], vec![]),
+			],
+			"acc",
+			&["cond_out", "next", "scanned"],
+		);
+		let mut model = looped(Some(2), None, growing);
+		let mut proto: ModelProto = prost::Message::decode(&*model).unwrap();
+		let graph = proto.graph.as_mut().unwrap();
+		graph.node[0].output = vec!["grown".into(), "y".into()];
+		graph.initializer.push(TensorProto {
+			name: "column".into(),
+			dims: vec![2, 1],
+			data_type: DataType::Float as i32,
+			float_data: vec![0.0, 0.0],
+			..Default::default()
+		});
+		model.clear();
+		prost::Message::encode(&proto, &mut model).unwrap();
+		let result = score(model);
+		assert!(
+			matches!(&result, Err(EvalError::ShapeMismatch(m)) if m.contains("changes shape")),
+			"{result:?}"
+		);
+		// A loop-carried value of no tensor type (a sequence, or a value nothing declares) is not run.
+		let mut model = looped(Some(2), None, adding());
+		let mut proto: ModelProto = prost::Message::decode(&*model).unwrap();
+		let graph = proto.graph.as_mut().unwrap();
+		graph.node.insert(0, node("Identity", &["x"], &["copy"], vec![]));
+		graph.node[1].input[2] = "copy".into();
+		model.clear();
+		prost::Message::encode(&proto, &mut model).unwrap();
+		let result = score(model);
+		assert!(
+			matches!(&result, Err(EvalError::UnsupportedOperator(m)) if m.contains("`copy`")),
+			"{result:?}"
+		);
+	}
+
+	#[test]
+	fn reversed_sequences_are_checked() {
+		let int = |name: &str, i: i64| AttributeProto {
+			name: name.into(),
+			r#type: tract_onnx::pb::attribute_proto::AttributeType::Int as i32,
+			i,
+			..Default::default()
+		};
+		let reversed = |lengths: Vec<i64>, batch_axis: i64, time_axis: i64| {
+			model_of(
+				vec![node(
+					"ReverseSequence",
+					&["x", "lengths"],
+					&["y"],
+					vec![int("batch_axis", batch_axis), int("time_axis", time_axis)],
+				)],
+				vec![int64s("lengths", vec![2], lengths)],
+			)
+		};
+		let golden =
+			GoldenSet::from_safetensors(&safetensors_of(&[1.0, 2.0, 3.0, 4.0], 2, 2)).unwrap();
+		let score = |model: Vec<u8>| evaluate(&model, &golden, Metric::MeanSquaredError);
+		// [[2, 1], [3, 4]] against [[1, 2], [3, 4]].
+		assert_eq!(score(reversed(vec![2, 1], 0, 1)).map(|e| e.score), Ok(500_000_000));
+		let result = score(reversed(vec![3, 1], 0, 1));
+		assert!(
+			matches!(&result, Err(EvalError::ShapeMismatch(m)) if m.contains("not within 0..=2")),
+			"{result:?}"
+		);
+		let result = score(reversed(vec![2, 1], 2, 0));
+		assert!(matches!(&result, Err(EvalError::MalformedModel(_))), "{result:?}");
+	}
+
 	fn safetensors_of(values: &[f32], width: usize, targets: usize) -> Vec<u8> {
 		let samples = values.len() / width;
 		let data: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();

@@ -149,6 +149,14 @@ fn a_model_slower_than_the_time_limit_is_stopped_at_the_limit() {
 }
 
 #[test]
+fn an_endless_loop_is_stopped_at_the_time_limit() {
+	let started = Instant::now();
+	assert_too_costly(sandboxed("bomb_loop.onnx", Duration::from_secs(2)), "2 s");
+	let took = started.elapsed();
+	assert!(took < Duration::from_secs(10), "stopped after {took:?}");
+}
+
+#[test]
 fn a_missing_sandbox_is_the_validators_problem_not_a_verdict() {
 	let mut broken = sandbox(Duration::from_secs(60));
 	broken.program = "/nonexistent/evaluation-sandbox".into();
