@@ -386,9 +386,6 @@ NETWORKS = {
 
 # (network, exporter or None for both, external data) -> the error the engine reports (a substring).
 EXPECTED_ERRORS = {
-    # torch.export writes `nn.EmbeddingBag` as a `Loop` building a sequence (`SequenceEmpty`,
-    # `SequenceInsert`), which tract does not compute. (TorchScript's `Loop` over the bags is run.)
-    ("embedding_bag", "dynamo", False): "UnsupportedOperator",
     # torch.export's default: the weights in `model.onnx.data` beside the model.
     ("mlp", "dynamo", True): "external_data=False",
     # A module exported in training mode: torch.export writes its `Dropout` in training mode.

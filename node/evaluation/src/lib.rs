@@ -47,6 +47,7 @@ pub use modelchain_primitives::Metric;
 pub use tract_onnx::prelude::DatumType;
 
 pub mod aggregate;
+mod branches;
 mod cast;
 mod extractor;
 mod integers;
@@ -1107,6 +1108,7 @@ fn predict(model_bytes: &[u8], golden: &GoldenSet) -> Result<Outputs, EvalError>
 	loops::register(&mut engine.op_register);
 	slices::register(&mut engine.op_register);
 	sequence::register(&mut engine.op_register);
+	branches::register(&mut engine.op_register);
 	let model = engine
 		.model_for_proto_model(&proto)
 		.map_err(|e| EvalError::MalformedModel(format!("{e:#}")))?;
@@ -1322,6 +1324,30 @@ fn optimized(model: InferenceModel) -> TractResult<TypedModel> {
 	codegen.add_pass(0, Box::new(integers::IntegerArithmetic));
 	codegen.session().optimize(&mut model)?;
 	Ok(model)
+}
+
+/// The outlets of `target` that an inference node's inputs were typed as, and their facts: what the
+/// engine's operators with subgraphs type their bodies for.
+fn typed_inputs(
+	node: &tract_onnx::tract_hir::infer::InferenceNode,
+	target: &TypedModel,
+	mapping: &std::collections::HashMap<OutletId, OutletId>,
+) -> TractResult<(TVec<OutletId>, TVec<TypedFact>)> {
+	let inputs: TVec<OutletId> = node.inputs.iter().map(|o| mapping[o]).collect();
+	let facts =
+		inputs.iter().map(|o| target.outlet_fact(*o).cloned()).collect::<TractResult<_>>()?;
+	Ok((inputs, facts))
+}
+
+/// Wires `op`, an operator that is both the inference and the typed form, for an inference node.
+fn wire_typed(
+	op: impl TypedOp,
+	node: &tract_onnx::tract_hir::infer::InferenceNode,
+	target: &mut TypedModel,
+	mapping: &std::collections::HashMap<OutletId, OutletId>,
+) -> TractResult<TVec<OutletId>> {
+	let inputs: TVec<OutletId> = node.inputs.iter().map(|o| mapping[o]).collect();
+	target.wire_node(&node.name, op, &inputs)
 }
 
 /// tract's declutter passes without [`SKIPPED_PASSES`], after [`integers::IntegerArithmetic`] (first,
@@ -1767,33 +1793,13 @@ mod tests {
 	fn loops_run_as_the_specification_says() {
 		// `y = Loop(trip, cond, x)`, the body adding `step` to its loop-carried value (declared without a
 		// type: ONNX lets the loop's initial value give it) and giving it as a scan output too.
-		let typed = |name: &str, data_type: DataType| ValueInfoProto {
-			name: name.into(),
-			r#type: Some(tract_onnx::pb::TypeProto {
-				value: Some(type_proto::Value::TensorType(type_proto::Tensor {
-					elem_type: data_type as i32,
-					shape: None,
-				})),
-				..Default::default()
-			}),
-			..Default::default()
-		};
-		let untyped = |name: &str| ValueInfoProto { name: name.into(), ..Default::default() };
-		let body = |nodes: Vec<NodeProto>, carried: &str, outputs: &[&str]| AttributeProto {
-			name: "body".into(),
-			r#type: tract_onnx::pb::attribute_proto::AttributeType::Graph as i32,
-			g: Some(GraphProto {
-				name: "body".into(),
-				input: vec![
-					typed("i", DataType::Int64),
-					typed("cond", DataType::Bool),
-					untyped(carried),
-				],
-				node: nodes,
-				output: outputs.iter().map(|o| untyped(o)).collect(),
-				..Default::default()
-			}),
-			..Default::default()
+		let body = |nodes: Vec<NodeProto>, carried: &str, outputs: &[&str]| {
+			let inputs = vec![
+				value_info("i", Some(DataType::Int64)),
+				value_info("cond", Some(DataType::Bool)),
+				value_info(carried, None),
+			];
+			body_attribute(inputs, nodes, outputs)
 		};
 		let adding = || {
 			body(
@@ -1927,6 +1933,90 @@ mod tests {
 		);
 		let result = score(reversed(vec![2, 1], 2, 0));
 		assert!(matches!(&result, Err(EvalError::MalformedModel(_))), "{result:?}");
+	}
+
+	#[test]
+	fn sequences_are_computed_only_when_a_loop_appends_to_them() {
+		// `y = ConcatFromSequence(Loop(1, "", SequenceEmpty()))`, the body appending `x` to the sequence:
+		// the values are collected as a scan output (fixtures `op_LoopSequence*` take more iterations). The same body also reading the sequence's length is
+		// left as it is: tract has no sequences.
+		let looped = |length_too: bool| {
+			let mut nodes = vec![
+				node("SequenceInsert", &["seq", "x"], &["seq_out"], vec![]),
+				node("Identity", &["cond"], &["cond_out"], vec![]),
+			];
+			if length_too {
+				nodes.push(node("SequenceLength", &["seq"], &["length"], vec![]));
+			}
+			let inputs = vec![
+				value_info("i", Some(DataType::Int64)),
+				value_info("cond", Some(DataType::Bool)),
+				value_info("seq", None),
+			];
+			let axis = AttributeProto {
+				name: "axis".into(),
+				r#type: tract_onnx::pb::attribute_proto::AttributeType::Int as i32,
+				i: 1,
+				..Default::default()
+			};
+			model_of(
+				vec![
+					node("SequenceEmpty", &[], &["empty"], vec![]),
+					node(
+						"Loop",
+						&["trip", "", "empty"],
+						&["seq_last"],
+						vec![body_attribute(inputs, nodes, &["cond_out", "seq_out"])],
+					),
+					node("ConcatFromSequence", &["seq_last"], &["y"], vec![axis]),
+				],
+				vec![int64s("trip", vec![], vec![1])],
+			)
+		};
+		let golden =
+			GoldenSet::from_safetensors(&safetensors_of(&[1.0, 2.0, 3.0, 4.0], 2, 2)).unwrap();
+		let result = evaluate(&looped(false), &golden, Metric::MeanSquaredError);
+		assert_eq!(result.map(|e| e.score), Ok(0));
+		let result = evaluate(&looped(true), &golden, Metric::MeanSquaredError);
+		assert!(
+			matches!(&result, Err(EvalError::UnsupportedOperator(m)) if m.contains("Sequence")),
+			"{result:?}"
+		);
+	}
+
+	/// A value's declared name, and its tensor type when `data_type` is given.
+	fn value_info(name: &str, data_type: Option<DataType>) -> ValueInfoProto {
+		ValueInfoProto {
+			name: name.into(),
+			r#type: data_type.map(|data_type| tract_onnx::pb::TypeProto {
+				value: Some(type_proto::Value::TensorType(type_proto::Tensor {
+					elem_type: data_type as i32,
+					shape: None,
+				})),
+				..Default::default()
+			}),
+			..Default::default()
+		}
+	}
+
+	/// A `Loop`'s `body` attribute: a graph of `nodes` from `inputs` to `outputs` (of no declared type).
+	fn body_attribute(
+		inputs: Vec<ValueInfoProto>,
+		nodes: Vec<NodeProto>,
+		outputs: &[&str],
+	) -> AttributeProto {
+		AttributeProto {
+			name: "body".into(),
+			r#type: tract_onnx::pb::attribute_proto::AttributeType::Graph as i32,
+			g: Some(GraphProto {
+				name: "body".into(),
+				input: inputs,
+				node: nodes,
+				output: outputs.iter().map(|o| value_info(o, None)).collect(),
+				..Default::default()
+			}),
+			..Default::default()
+		}
 	}
 
 	fn safetensors_of(values: &[f32], width: usize, targets: usize) -> Vec<u8> {

@@ -26,9 +26,10 @@ use tract_onnx::{
 	tract_hir::{infer::*, internal::*, ops::unimpl::UnimplementedOp},
 };
 
-/// Registers `Loop` (tract has no builder for it).
+/// Registers `Loop` (tract has no builder for it) and [`ConcatFromScan`].
 pub(crate) fn register(ops: &mut OnnxOpRegister) {
 	ops.insert("Loop", parse);
+	ops.insert("ConcatFromScan", parse_concat);
 }
 
 fn parse(
@@ -342,14 +343,12 @@ impl InferenceOp for InferenceLoop {
 		target: &mut TypedModel,
 		mapping: &HashMap<OutletId, OutletId>,
 	) -> TractResult<TVec<OutletId>> {
-		let inputs: TVec<OutletId> = node.inputs.iter().map(|o| mapping[o]).collect();
+		let (inputs, facts) = crate::typed_inputs(node, target, mapping)?;
 		ensure!(
 			inputs.len() == self.layout().first_closure() + self.closures,
 			"the Loop has {} inputs",
 			inputs.len()
 		);
-		let facts: TVec<TypedFact> =
-			inputs.iter().map(|o| target.outlet_fact(*o).cloned()).collect::<TractResult<_>>()?;
 		let op = self.typed(&facts, &target.symbols)?;
 		target.wire_node(&node.name, op, &inputs)
 	}
@@ -503,6 +502,228 @@ impl EvalOp for TypedLoop {
 impl TypedOp for TypedLoop {
 	fn output_facts(&self, _inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
 		Ok(self.output_facts.clone())
+	}
+
+	as_op!();
+}
+
+/// Loops that collect one value per iteration in a sequence, written with a scan output instead.
+///
+/// tract has no sequence values. TorchScript writes a Python list appended to in a loop, and
+/// torch.export `nn.EmbeddingBag`, as a sequence: `SequenceEmpty` before the loop, a loop-carried
+/// sequence that each iteration extends with one `SequenceInsert` at its end, and a
+/// `ConcatFromSequence` of the last one. That is a scan output of the inserted values: here the
+/// loop-carried sequence is dropped, the inserted value becomes a scan output, and each
+/// `ConcatFromSequence` of the sequence a [`ConcatFromScan`] of it. Other uses of sequences are left
+/// as they are (an unsupported operator, named). Returns whether a loop was rewritten.
+pub(crate) fn scanned_sequences(graph: &mut GraphProto) -> bool {
+	let mut rewritten = false;
+	for l in 0..graph.node.len() {
+		if graph.node[l].op_type != "Loop" || !crate::is_standard(&graph.node[l]) {
+			continue;
+		}
+		for k in (0..graph.node[l].input.len().saturating_sub(2)).rev() {
+			rewritten |= scanned_sequence(graph, l, k).is_some();
+		}
+	}
+	if rewritten {
+		// The empty sequences nothing reads any more.
+		let mut read = std::collections::BTreeSet::new();
+		crate::read_by(graph, &mut read);
+		graph
+			.node
+			.retain(|n| n.op_type != "SequenceEmpty" || n.output.iter().any(|o| read.contains(o)));
+	}
+	rewritten
+}
+
+/// The nodes of `graph` that read `name`, themselves or in their subgraphs.
+fn readers(graph: &GraphProto, name: &str) -> Vec<usize> {
+	(0..graph.node.len())
+		.filter(|&i| {
+			let node = &graph.node[i];
+			let mut read = std::collections::BTreeSet::new();
+			crate::subgraphs(node).for_each(|g| crate::read_by(g, &mut read));
+			node.input.iter().any(|input| input == name) || read.contains(name)
+		})
+		.collect()
+}
+
+/// Rewrites loop-carried value `k` of the loop `graph.node[l]` as a scan output when it is a sequence
+/// collected as [`scanned_sequences`] says; `None` (nothing changed) otherwise.
+fn scanned_sequence(graph: &mut GraphProto, l: usize, k: usize) -> Option<()> {
+	let node = &graph.node[l];
+	let initial = node.input.get(2 + k)?.clone();
+	let last = node.output.get(k).cloned().filter(|o| !o.is_empty());
+	crate::producer(graph, &initial).filter(|p| p.op_type == "SequenceEmpty")?;
+	let once = node.input.iter().filter(|i| **i == initial).count() == 1;
+	if !once || readers(graph, &initial) != [l] {
+		return None;
+	}
+	let concats = match &last {
+		Some(last) => {
+			if graph.output.iter().any(|o| o.name == *last) {
+				return None;
+			}
+			let concats = readers(graph, last);
+			let all_concats = concats.iter().all(|&c| {
+				let concat = &graph.node[c];
+				concat.op_type == "ConcatFromSequence" && concat.input == [last.clone()]
+			});
+			if !all_concats {
+				return None;
+			}
+			concats
+		},
+		None => vec![],
+	};
+	let body = node.attribute.iter().find(|a| a.name == "body")?.g.as_ref()?;
+	let carried = node.input.len() - 2;
+	let scans = body.output.len().checked_sub(1 + carried)?;
+	if node.output.len() != carried + scans {
+		return None;
+	}
+	let sequence = body.input.get(2 + k)?.name.clone();
+	let extended = body.output.get(1 + k)?.name.clone();
+	let [insert] = readers(body, &sequence)[..] else { return None };
+	let inserted = &body.node[insert];
+	let only_output = body.output.iter().filter(|o| o.name == extended).count() == 1;
+	if inserted.op_type != "SequenceInsert"
+		|| inserted.input.len() != 2
+		|| inserted.input[0] != sequence
+		|| inserted.output != [extended.clone()]
+		|| !only_output
+		|| !readers(body, &extended).is_empty()
+		|| body.output.iter().any(|o| o.name == sequence)
+	{
+		return None;
+	}
+	let value = inserted.input[1].clone();
+
+	// The rewrite: the value as a scan output, the sequence no longer carried.
+	let scanned = format!("{initial}.scanned");
+	let node = &mut graph.node[l];
+	node.input.remove(2 + k);
+	node.output.remove(k);
+	node.output.push(scanned.clone());
+	let body = node.attribute.iter_mut().find(|a| a.name == "body")?.g.as_mut()?;
+	body.input.remove(2 + k);
+	body.output.remove(1 + k);
+	body.node[insert] = NodeProto {
+		op_type: "Identity".into(),
+		name: format!("{scanned}.value"),
+		input: vec![value],
+		output: vec![scanned.clone()],
+		..Default::default()
+	};
+	body.output
+		.push(tract_onnx::pb::ValueInfoProto { name: scanned.clone(), ..Default::default() });
+	for c in concats {
+		let concat = &mut graph.node[c];
+		concat.op_type = "ConcatFromScan".into();
+		concat.input = vec![scanned.clone()];
+	}
+	Some(())
+}
+
+fn parse_concat(
+	_ctx: &ParsingContext,
+	node: &NodeProto,
+) -> TractResult<(Box<dyn InferenceOp>, Vec<String>)> {
+	let axis = node.get_attr::<i64>("axis")?;
+	let new_axis = node.get_attr_opt::<i64>("new_axis")?.unwrap_or(0) != 0;
+	Ok((Box::new(ConcatFromScan { axis, new_axis }), vec![]))
+}
+
+/// `ConcatFromSequence` of a sequence collected as a loop's scan output (see [`scanned_sequences`]):
+/// the values stacked on the scan's first axis are moved to `axis` (`new_axis`: `numpy.stack`) or
+/// joined along it (`numpy.concatenate`).
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+pub(crate) struct ConcatFromScan {
+	axis: i64,
+	new_axis: bool,
+}
+
+impl ConcatFromScan {
+	/// The axis of the output the iterations go to, for stacked values of rank `rank` (the scan's
+	/// axis first).
+	fn output_axis(&self, rank: usize) -> TractResult<usize> {
+		// A value's rank, and the output's.
+		let value_rank = rank.checked_sub(1).context("a scan output has the iterations' axis")?;
+		let output_rank = if self.new_axis { value_rank + 1 } else { value_rank };
+		let axis = if self.axis < 0 { self.axis + output_rank as i64 } else { self.axis };
+		usize::try_from(axis).ok().filter(|a| *a < output_rank).with_context(|| {
+			format!("ConcatFromSequence's axis {} is out of a rank of {output_rank}", self.axis)
+		})
+	}
+
+	/// The output's shape for the stacked values' `shape`.
+	fn output_shape<D: DimLike>(&self, shape: &[D]) -> TractResult<TVec<D>> {
+		let axis = self.output_axis(shape.len())?;
+		let mut output: TVec<D> = shape[1..].into();
+		if self.new_axis {
+			output.insert(axis, shape[0].clone());
+		} else {
+			output[axis] = output[axis].clone() * shape[0].clone();
+		}
+		Ok(output)
+	}
+}
+
+impl Op for ConcatFromScan {
+	fn name(&self) -> StaticName {
+		"ConcatFromScan".into()
+	}
+
+	op_as_typed_op!();
+}
+
+impl EvalOp for ConcatFromScan {
+	op_out_of_plan!();
+
+	fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
+		let stacked = args_1!(inputs).into_tensor();
+		let shape = self.output_shape(stacked.shape())?;
+		let axis = self.output_axis(stacked.rank())?;
+		let moved = stacked.move_axis(0, axis)?;
+		Ok(tvec!(moved.into_shape(&shape)?.into_tvalue()))
+	}
+}
+
+impl InferenceOp for ConcatFromScan {
+	fn infer_facts(
+		&mut self,
+		inputs: TVec<&InferenceFact>,
+		outputs: TVec<&InferenceFact>,
+		observed: TVec<&InferenceFact>,
+	) -> TractResult<(TVec<InferenceFact>, TVec<InferenceFact>, TVec<InferenceFact>)> {
+		let mut inputs: TVec<InferenceFact> = inputs.into_iter().cloned().collect();
+		let mut outputs: TVec<InferenceFact> = outputs.into_iter().cloned().collect();
+		outputs[0].datum_type.unify_with_mut(&mut inputs[0].datum_type)?;
+		if let Some(rank) = inputs[0].shape.rank().concretize() {
+			let rank = rank as usize - usize::from(!self.new_axis);
+			outputs[0].shape.unify_with(&ShapeFactoid::closed(tvec!(GenericFactoid::Any; rank)))?;
+		}
+		Ok((inputs, outputs, observed.into_iter().cloned().collect()))
+	}
+
+	fn to_typed(
+		&self,
+		_source: &InferenceModel,
+		node: &InferenceNode,
+		target: &mut TypedModel,
+		mapping: &HashMap<OutletId, OutletId>,
+	) -> TractResult<TVec<OutletId>> {
+		crate::wire_typed(self.clone(), node, target, mapping)
+	}
+
+	as_op!();
+}
+
+impl TypedOp for ConcatFromScan {
+	fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
+		let shape: TVec<TDim> = inputs[0].shape.iter().cloned().collect();
+		Ok(tvec!(inputs[0].datum_type.fact(&*self.output_shape(&shape)?)))
 	}
 
 	as_op!();

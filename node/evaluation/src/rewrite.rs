@@ -6,7 +6,8 @@
 //! `QuantizeLinear` read only by `DequantizeLinear`s as the float arithmetic it amounts to; onnxruntime's
 //! own quantized operators (`com.microsoft` `QGemm`, `QLinearSoftmax`, …) as the integer and float
 //! arithmetic they compute; and the scaling and bias of a `Gemm` as operators of the `Gemm`'s own float
-//! type; and opset 23's `Attention` as the products, masks and softmax it is defined by.
+//! type; and opset 23's `Attention` as the products, masks and softmax it is defined by; and a list a
+//! `Loop` appends to as a scan output (`loops::scanned_sequences`).
 
 use tract_onnx::pb::{
 	attribute_proto, tensor_proto::DataType, AttributeProto, GraphProto, NodeProto, TensorProto,
@@ -37,6 +38,7 @@ pub(crate) fn standard_forms(
 	fake_quantization(graph, opset);
 	gemm_scaling_in_any_float(graph, opset)?;
 	attention(graph)?;
+	crate::loops::scanned_sequences(graph);
 	Ok(scalers || imputers || binarizers || encoders || labels)
 }
 

@@ -102,8 +102,7 @@ impl InferenceOp for ReverseSequence {
 		target: &mut TypedModel,
 		mapping: &HashMap<OutletId, OutletId>,
 	) -> TractResult<TVec<OutletId>> {
-		let inputs: TVec<OutletId> = node.inputs.iter().map(|o| mapping[o]).collect();
-		target.wire_node(&node.name, self.clone(), &inputs)
+		crate::wire_typed(self.clone(), node, target, mapping)
 	}
 
 	as_op!();
