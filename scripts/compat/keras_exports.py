@@ -76,6 +76,15 @@ MODELS = {
     "lstm": (lambda: sequential((9, 6), layers.LSTM(12), layers.Dense(3))(), floats(9, 6)),
     "bidirectional_gru": (lambda: sequential(
         (9, 6), layers.Bidirectional(layers.GRU(8)), layers.Dense(3))(), floats(9, 6)),
+    "simple_rnn": (lambda: sequential((9, 6), layers.SimpleRNN(10), layers.Dense(3))(), floats(9, 6)),
+    "stacked_gru_sequences": (lambda: sequential(
+        (9, 6), layers.GRU(8, return_sequences=True), layers.GRU(8, return_sequences=True),
+        layers.GlobalMaxPooling1D(), layers.Dense(3))(), floats(9, 6)),
+    "bidirectional_lstm_sequences": (lambda: sequential(
+        (9, 6), layers.Bidirectional(layers.LSTM(6, return_sequences=True)), layers.Dense(2),
+        layers.Flatten())(), floats(9, 6)),
+    "masked_lstm": (lambda: sequential(
+        (9, 6), layers.Masking(0.0), layers.LSTM(8), layers.Dense(3))(), floats(9, 6)),
     "conv1d": (lambda: sequential(
         (32, 4), layers.Conv1D(8, 5, activation="elu"), layers.MaxPooling1D(2), layers.LayerNormalization(),
         layers.GlobalMaxPooling1D(), layers.Dense(3))(), floats(32, 4)),
@@ -87,7 +96,7 @@ MODELS = {
         layers.Conv2DTranspose(2, 3, padding="same"), layers.Flatten())(), floats(8, 8, 1)),
 }
 
-# None since the engine runs `Loop` and `ReverseSequence`, which tf2onnx writes for the bidirectional GRU.
+# None since the engine runs `Loop` and `ReverseSequence`, which tf2onnx writes for bidirectional layers.
 EXPECTED_ERRORS = {}
 
 

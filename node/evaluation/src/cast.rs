@@ -1,4 +1,4 @@
-//! ONNX `Cast` to int64 of values that are numbers, not shapes.
+//! ONNX `Cast` to int64 (or int32) of values that are numbers, not shapes.
 //!
 //! tract casts every `Cast(to = INT64)` to its shape-dimension type (`TDim`), so that a shape
 //! computed in the graph (`Shape` → `Cast` → `Reshape`) stays symbolic. Several of its operators
@@ -11,7 +11,11 @@
 //!
 //! Here a cast to int64 gives a shape dimension only when its input is one (what `Shape` computes,
 //! and the values tract derives from it); a cast of a bool, a float or an integer gives int64
-//! numbers, as ONNX defines. Every other cast is tract's own.
+//! numbers, as ONNX defines. A cast to int32 of a shape stays a shape too (tf2onnx casts TensorFlow's
+//! shapes to int32): tract cast it to int32 numbers, which a dimension known only when the model runs
+//! (a loop's number of iterations) cannot be, so the shape was no longer known when typing the model
+//! (a stacked recurrent layer's initial state, `Expand`ed to the shape of the previous layer's output,
+//! failed: "shape input is variable"). Every other cast is tract's own.
 
 use std::sync::OnceLock;
 use tract_onnx::{
@@ -38,28 +42,38 @@ fn cast(
 	ctx: &ParsingContext,
 	node: &NodeProto,
 ) -> TractResult<(Box<dyn InferenceOp>, Vec<String>)> {
-	if node.get_attr::<DatumType>("to")? == i64::datum_type() {
-		return Ok((expand(CastToInt64), vec![]));
+	let to = node.get_attr::<DatumType>("to")?;
+	if to == i64::datum_type() || to == i32::datum_type() {
+		return Ok((expand(CastToInteger { to }), vec![]));
 	}
 	let tract = TRACT_CAST.get().context("tract's Cast is registered")?;
 	tract(ctx, node)
 }
 
+/// A cast to `to`, int64 or int32.
 #[derive(Clone, Debug, Hash, PartialEq, Eq)]
-struct CastToInt64;
+struct CastToInteger {
+	to: DatumType,
+}
 
-/// The type a cast to int64 of a value of type `from` gives: a shape dimension stays one.
-fn target(from: DatumType) -> DatumType {
-	if from == TDim::datum_type() {
-		TDim::datum_type()
-	} else {
-		i64::datum_type()
+impl CastToInteger {
+	/// The type a cast of a value of type `from` gives: a shape dimension stays one.
+	fn target(&self, from: DatumType) -> DatumType {
+		if from == TDim::datum_type() {
+			TDim::datum_type()
+		} else {
+			self.to
+		}
 	}
 }
 
-impl Expansion for CastToInt64 {
+impl Expansion for CastToInteger {
 	fn name(&self) -> StaticName {
-		"onnx.CastToInt64".into()
+		if self.to == i32::datum_type() {
+			"onnx.CastToInt32".into()
+		} else {
+			"onnx.CastToInt64".into()
+		}
 	}
 
 	fn rules<'r, 'p: 'r, 's: 'r>(
@@ -71,7 +85,7 @@ impl Expansion for CastToInt64 {
 		check_input_arity(inputs, 1)?;
 		check_output_arity(outputs, 1)?;
 		s.given(&inputs[0].datum_type, move |s, from| {
-			s.equals(&outputs[0].datum_type, target(from))
+			s.equals(&outputs[0].datum_type, self.target(from))
 		})?;
 		s.equals(&outputs[0].rank, &inputs[0].rank)?;
 		s.equals(&outputs[0].shape, &inputs[0].shape)?;
@@ -87,7 +101,7 @@ impl Expansion for CastToInt64 {
 		let from = model.outlet_fact(inputs[0])?.datum_type;
 		model.wire_node(
 			prefix,
-			tract_onnx::tract_hir::tract_core::ops::cast::cast(target(from)),
+			tract_onnx::tract_hir::tract_core::ops::cast::cast(self.target(from)),
 			&[inputs[0]],
 		)
 	}

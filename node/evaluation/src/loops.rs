@@ -303,7 +303,17 @@ impl InferenceOp for InferenceLoop {
 		let layout = self.layout();
 		let inputs: TVec<InferenceFact> = inputs.into_iter().cloned().collect();
 		let mut outputs: TVec<InferenceFact> = outputs.into_iter().cloned().collect();
-		let carried = inputs[layout.first_carried()..layout.first_closure()].iter().map(|f| {
+		let initial = &inputs[layout.first_carried()..layout.first_closure()];
+		let closures = &inputs[layout.first_closure()..];
+		// The body analysed for the loop-carried values' initial shapes (most keep them: the operators
+		// after the loop then know more), else for their ranks only (a value that grows).
+		let shaped = initial.iter().map(|f| {
+			let mut fact = InferenceFact::default();
+			fact.datum_type = f.datum_type.clone();
+			fact.shape = f.shape.clone();
+			fact
+		});
+		let ranked = initial.iter().map(|f| {
 			let mut fact = InferenceFact::default();
 			fact.datum_type = f.datum_type.clone();
 			if let Some(rank) = f.shape.rank().concretize() {
@@ -311,14 +321,22 @@ impl InferenceOp for InferenceLoop {
 			}
 			fact
 		});
-		let mut body = self.body_with(carried, inputs[layout.first_closure()..].iter().cloned())?;
-		body.analyse(false)?;
+		let mut body = self.body_with(shaped, closures.iter().cloned())?;
+		if body.analyse(false).is_err() {
+			body = self.body_with(ranked, closures.iter().cloned())?;
+			body.analyse(false)?;
+		}
 		for ix in 0..self.carried {
 			let mut dt = body.output_fact(1 + ix)?.datum_type.clone();
-			if let Some(t) = inputs[layout.first_carried() + ix].datum_type.concretize() {
+			if let Some(t) = initial[ix].datum_type.concretize() {
 				dt = GenericFactoid::Only(t);
 			}
 			outputs[ix].datum_type.unify_with_mut(&mut dt)?;
+			if let Some(rank) = initial[ix].shape.rank().concretize() {
+				outputs[ix]
+					.shape
+					.unify_with(&ShapeFactoid::closed(tvec!(GenericFactoid::Any; rank as usize)))?;
+			}
 		}
 		for ix in 0..self.scans {
 			let out = body.output_fact(1 + self.carried + ix)?;
