@@ -81,10 +81,7 @@ fn parse(
 	let ParseResult { model: body, unresolved_inputs, .. } = ctx.parse_graph(&graph)?;
 	let op = InferenceLoop {
 		body,
-		has_trip,
-		has_cond,
-		carried,
-		scans: outputs - 1 - carried,
+		layout: Layout { has_trip, has_cond, carried, scans: outputs - 1 - carried },
 		closures: unresolved_inputs.len(),
 	};
 	Ok((Box::new(op), unresolved_inputs))
@@ -133,10 +130,7 @@ impl Layout {
 #[derive(Clone, Debug)]
 pub(crate) struct InferenceLoop {
 	body: InferenceModel,
-	has_trip: bool,
-	has_cond: bool,
-	carried: usize,
-	scans: usize,
+	layout: Layout,
 	closures: usize,
 }
 
@@ -148,15 +142,6 @@ impl PartialEq for InferenceLoop {
 impl Eq for InferenceLoop {}
 
 impl InferenceLoop {
-	fn layout(&self) -> Layout {
-		Layout {
-			has_trip: self.has_trip,
-			has_cond: self.has_cond,
-			carried: self.carried,
-			scans: self.scans,
-		}
-	}
-
 	/// The body with the facts of its inputs: the iteration number, the condition, the loop-carried
 	/// values (`carried`) and the enclosing graphs' values (`closures`).
 	fn body_with(
@@ -176,7 +161,7 @@ impl InferenceLoop {
 	/// The loop typed for inputs of `facts`: the body typed and optimised for them, and the loop's
 	/// output facts.
 	fn typed(&self, facts: &[TypedFact], symbols: &SymbolScope) -> TractResult<TypedLoop> {
-		let layout = self.layout();
+		let layout = self.layout;
 		let closures: TVec<InferenceFact> =
 			facts[layout.first_closure()..].iter().map(|f| f.clone().into()).collect();
 		// A loop-carried value's initial value may be a constant; the body's input is not one.
@@ -195,10 +180,10 @@ impl InferenceLoop {
 			body.symbols = symbols.clone();
 			let body = crate::optimized(body)?;
 			ensure!(
-				body.outputs.len() == 1 + self.carried + self.scans,
+				body.outputs.len() == 1 + layout.carried + layout.scans,
 				"the Loop's body gives {} outputs, {} expected",
 				body.outputs.len(),
-				1 + self.carried + self.scans
+				1 + layout.carried + layout.scans
 			);
 			let mut changed = false;
 			for (ix, fact) in carried.iter_mut().enumerate() {
@@ -245,7 +230,7 @@ impl InferenceLoop {
 			.then(|| facts[0].konst.as_ref().and_then(|k| k.cast_to_scalar::<i64>().ok()))
 			.flatten();
 		let length: TDim = match trip {
-			Some(trip) if !self.has_cond => trip.max(0).into(),
+			Some(trip) if !layout.has_cond => trip.max(0).into(),
 			_ => symbols.new_with_prefix("loop_iterations").into(),
 		};
 		let mut output_facts = tvec!();
@@ -254,8 +239,8 @@ impl InferenceLoop {
 			output_facts.push(fact.datum_type.fact(&*dims));
 		}
 		let mut scan_facts = vec![];
-		for ix in 0..self.scans {
-			let out = body.output_fact(1 + self.carried + ix)?;
+		for ix in 0..layout.scans {
+			let out = body.output_fact(1 + layout.carried + ix)?;
 			let dims: TVec<TDim> =
 				std::iter::once(length.clone()).chain(out.shape.iter().map(fresh)).collect();
 			output_facts.push(out.datum_type.fact(&*dims));
@@ -292,15 +277,15 @@ impl EvalOp for InferenceLoop {
 }
 
 impl InferenceOp for InferenceLoop {
-	/// The outputs' element types (and the scan outputs' ranks), from the body analysed for the
-	/// inputs' types: enough for the operators after the loop; the shapes are known once typed.
+	/// The outputs' element types and ranks, from the body analysed for the inputs' facts: enough for
+	/// the operators after the loop; the shapes are known once typed.
 	fn infer_facts(
 		&mut self,
 		inputs: TVec<&InferenceFact>,
 		outputs: TVec<&InferenceFact>,
 		observed: TVec<&InferenceFact>,
 	) -> TractResult<(TVec<InferenceFact>, TVec<InferenceFact>, TVec<InferenceFact>)> {
-		let layout = self.layout();
+		let layout = self.layout;
 		let inputs: TVec<InferenceFact> = inputs.into_iter().cloned().collect();
 		let mut outputs: TVec<InferenceFact> = outputs.into_iter().cloned().collect();
 		let initial = &inputs[layout.first_carried()..layout.first_closure()];
@@ -326,7 +311,7 @@ impl InferenceOp for InferenceLoop {
 			body = self.body_with(ranked, closures.iter().cloned())?;
 			body.analyse(false)?;
 		}
-		for ix in 0..self.carried {
+		for ix in 0..layout.carried {
 			let mut dt = body.output_fact(1 + ix)?.datum_type.clone();
 			if let Some(t) = initial[ix].datum_type.concretize() {
 				dt = GenericFactoid::Only(t);
@@ -338,11 +323,11 @@ impl InferenceOp for InferenceLoop {
 					.unify_with(&ShapeFactoid::closed(tvec!(GenericFactoid::Any; rank as usize)))?;
 			}
 		}
-		for ix in 0..self.scans {
-			let out = body.output_fact(1 + self.carried + ix)?;
-			outputs[self.carried + ix].datum_type.unify_with_mut(&mut out.datum_type.clone())?;
+		for ix in 0..layout.scans {
+			let out = body.output_fact(1 + layout.carried + ix)?;
+			outputs[layout.carried + ix].datum_type.unify_with_mut(&mut out.datum_type.clone())?;
 			if let Some(rank) = out.shape.rank().concretize() {
-				outputs[self.carried + ix].shape.unify_with(&ShapeFactoid::closed(
+				outputs[layout.carried + ix].shape.unify_with(&ShapeFactoid::closed(
 					tvec!(GenericFactoid::Any; rank as usize + 1),
 				))?;
 			}
@@ -351,7 +336,7 @@ impl InferenceOp for InferenceLoop {
 	}
 
 	fn nboutputs(&self) -> TractResult<usize> {
-		Ok(self.carried + self.scans)
+		Ok(self.layout.carried + self.layout.scans)
 	}
 
 	fn to_typed(
@@ -363,7 +348,7 @@ impl InferenceOp for InferenceLoop {
 	) -> TractResult<TVec<OutletId>> {
 		let (inputs, facts) = crate::typed_inputs(node, target, mapping)?;
 		ensure!(
-			inputs.len() == self.layout().first_closure() + self.closures,
+			inputs.len() == self.layout.first_closure() + self.closures,
 			"the Loop has {} inputs",
 			inputs.len()
 		);
