@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Reproduces the throughput and network figures of BENCHMARKS.md, each in one run against its reference:
-#   scripts/bench/throughput.sh [--transfers N] [--updates N] [--commits N]   one dev node: pre-signed
-#       transferKeepAlive, trainingRounds.submitUpdate and scoring.commitScore, included per block
+#   scripts/bench/throughput.sh [--transfers N] [--updates N] [--contributors N] [--commits N]   one dev
+#       node: pre-signed transferKeepAlive, trainingRounds.joinRound and submitUpdate (updates sent
+#       round-robin from the contributors' places), and scoring.commitScore, included per block
 #   scripts/bench/throughput.sh --network [--transfers N]                     the 4-validator `local`
 #       network: block time and finality lag idle, then under blocks full of transfers
 # Options are passed to scripts/e2e/bench/throughput.js (see its header); add --json FILE for every block.

@@ -152,13 +152,18 @@ pub struct UpdateJson {
 	pub id: u64,
 	pub round: u64,
 	pub contributor: String,
-	pub artifact: ArtifactJson,
+	/// `null` until the contributor submits.
+	pub artifact: Option<ArtifactJson>,
 	pub samples: u64,
+	/// The samples the declared datasets held together when the contributor joined.
+	pub available: u64,
 	pub datasets: Vec<u64>,
 	pub stake: String,
 	pub deposit: String,
-	/// `scoring` (with `job`), `scored`/`accepted`/`rejected` (with `score`), `slashed` (with `reason`,
-	/// and `score` when it was scored below the floor), `unscored`.
+	/// `joined` (nothing submitted yet), `submitted` (scored when the submission window ends),
+	/// `scoring` (with `job`), `scored`/`accepted`/`rejected` (with `score`), `slashed` (with
+	/// `reason`, and `score` when it was scored below the floor), `unscored`, `lapsed` (joined,
+	/// submitted nothing).
 	pub state: StatusJson,
 }
 
@@ -173,13 +178,17 @@ fn update_json(id: u64, u: UpdateOf) -> UpdateJson {
 			StatusJson { reason: Some(reason), score, ..status("slashed") }
 		},
 		UpdateState::Unscored => status("unscored"),
+		UpdateState::Joined => status("joined"),
+		UpdateState::Submitted => status("submitted"),
+		UpdateState::Lapsed => status("lapsed"),
 	};
 	UpdateJson {
 		id,
 		round: u.round,
 		contributor: u.contributor.to_ss58check(),
-		artifact: u.artifact.into(),
+		artifact: u.artifact.map(Into::into),
 		samples: u.samples,
+		available: u.available,
 		datasets: u.datasets.into_inner(),
 		stake: u.stake.to_string(),
 		deposit: u.deposit.to_string(),

@@ -71,34 +71,41 @@ fn datasets<T: Config>(owner: &T::AccountId) -> Vec<DatasetId> {
 		.collect()
 }
 
-/// `n` updates of distinct contributors; each scored `score` when given.
+/// Contributor `i`, joined to `round` with `datasets`.
+fn joined<T: Config>(round: RoundId, i: u32, datasets: &[DatasetId]) -> T::AccountId {
+	let who = funded::<T>("contributor", i);
+	TrainingRounds::<T>::do_join_round(who.clone(), round, datasets.to_vec())
+		.expect("the contributor joins");
+	who
+}
+
+/// `n` updates of distinct contributors, submitted; when `score` is given, the submission window is
+/// then over, their jobs opened, and each scored `score`.
 fn updates<T: Config>(
 	round: RoundId,
 	n: u32,
 	datasets: &[DatasetId],
 	score: Option<u64>,
 ) -> Vec<UpdateId> {
-	(0..n)
+	let ids: Vec<UpdateId> = (0..n)
 		.map(|i| {
-			let who = funded::<T>("contributor", i);
-			TrainingRounds::<T>::do_submit_update(
-				who.clone(),
-				round,
-				artifact(i),
-				1_000,
-				datasets.to_vec(),
-			)
-			.expect("the update is taken");
-			let id = ContributorUpdate::<T>::get(round, &who).unwrap();
-			if let Some(score) = score {
-				let UpdateState::Scoring(job) = Updates::<T>::get(id).unwrap().state else {
-					panic!("the update is being scored")
-				};
-				TrainingRounds::<T>::on_update_scored(id, job, JobOutcome::Scored(score));
-			}
-			id
+			let who = joined::<T>(round, i, datasets);
+			TrainingRounds::<T>::do_submit_update(who.clone(), round, artifact(i), 1_000)
+				.expect("the update is taken");
+			ContributorUpdate::<T>::get(round, &who).unwrap()
 		})
-		.collect()
+		.collect();
+	if let Some(score) = score {
+		go_past_submission::<T>(round);
+		assert_eq!(TrainingRounds::<T>::start_round_scoring(round), (true, n));
+		for id in &ids {
+			let UpdateState::Scoring(job) = Updates::<T>::get(id).unwrap().state else {
+				panic!("the update is being scored")
+			};
+			TrainingRounds::<T>::on_update_scored(*id, job, JobOutcome::Scored(score));
+		}
+	}
+	ids
 }
 
 fn go_past_windows<T: Config>(round: RoundId) {
@@ -136,18 +143,70 @@ mod benchmarks {
 		assert!(Rounds::<T>::contains_key(0));
 	}
 
-	/// A new update next to `u` others, all declaring the most datasets.
+	/// A contributor joins next to `u` others, all declaring the most datasets.
 	#[benchmark]
-	fn submit_update(u: Linear<0, { T::MaxUpdates::get() - 1 }>) {
+	fn join_round(u: Linear<0, { T::MaxUpdates::get() - 1 }>) {
 		let owner = funded::<T>("owner", 0);
 		let round = open::<T>(&owner, true);
 		let datasets = datasets::<T>(&owner);
-		updates::<T>(round, u, &datasets, None);
+		for i in 0..u {
+			joined::<T>(round, i, &datasets);
+		}
 		let who = funded::<T>("newcomer", 0);
 		whitelist_account!(who);
 		#[extrinsic_call]
-		_(RawOrigin::Signed(who.clone()), round, artifact(u32::MAX), 1_000, datasets);
+		_(RawOrigin::Signed(who.clone()), round, datasets);
 		assert!(ContributorUpdate::<T>::contains_key(round, who));
+	}
+
+	/// A joined contributor submits its update (a replacement costs the same: one record written).
+	#[benchmark]
+	fn submit_update() {
+		let owner = funded::<T>("owner", 0);
+		let round = open::<T>(&owner, true);
+		let datasets = datasets::<T>(&owner);
+		let who = joined::<T>(round, 0, &datasets);
+		whitelist_account!(who);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), round, artifact(u32::MAX), 1_000);
+		let id = ContributorUpdate::<T>::get(round, &who).unwrap();
+		assert_eq!(Updates::<T>::get(id).unwrap().state, UpdateState::Submitted);
+	}
+
+	/// The hook in a block where `r` rounds end their submission window: queued, and (having no
+	/// contributors) their scoring started at once.
+	#[benchmark]
+	fn queue_rounds(r: Linear<0, { T::MaxRoundsEnding::get() }>) {
+		let owner = funded::<T>("owner", 0);
+		let rounds: Vec<RoundId> = (0..r).map(|_| open::<T>(&owner, true)).collect();
+		let end = frame_system::Pallet::<T>::block_number().saturating_add(T::MinWindow::get());
+		assert_eq!(RoundsEnding::<T>::get(end).len() as u32, r);
+		frame_system::Pallet::<T>::set_block_number(end);
+		#[block]
+		{
+			TrainingRounds::<T>::start_scoring(end);
+		}
+		let (head, tail) = ScoringQueueBounds::<T>::get();
+		assert_eq!((head, tail), (r, r));
+		assert!(rounds.iter().all(|id| Rounds::<T>::contains_key(id)));
+	}
+
+	/// The submission window of a round with `u` submitted updates is over: a scoring job opens
+	/// for each.
+	#[benchmark]
+	fn start_round_scoring(u: Linear<0, { T::MaxUpdates::get() }>) {
+		let owner = funded::<T>("owner", 0);
+		let round = open::<T>(&owner, true);
+		let datasets = datasets::<T>(&owner);
+		let ids = updates::<T>(round, u, &datasets, None);
+		go_past_submission::<T>(round);
+		#[block]
+		{
+			TrainingRounds::<T>::start_round_scoring(round);
+		}
+		for id in ids {
+			assert!(matches!(Updates::<T>::get(id).unwrap().state, UpdateState::Scoring(_)));
+		}
 	}
 
 	/// An aggregate of `u` accepted updates.
@@ -157,7 +216,6 @@ mod benchmarks {
 		let round = open::<T>(&owner, true);
 		let datasets = datasets::<T>(&owner);
 		updates::<T>(round, u, &datasets, Some(BASE_SCORE + 10));
-		go_past_submission::<T>(round);
 		let who = funded::<T>("aggregator", 0);
 		whitelist_account!(who);
 		#[extrinsic_call]
@@ -206,6 +264,8 @@ mod benchmarks {
 		let round = open::<T>(&owner, true);
 		let datasets = datasets::<T>(&owner);
 		let id = updates::<T>(round, 1, &datasets, None)[0];
+		go_past_submission::<T>(round);
+		TrainingRounds::<T>::start_round_scoring(round);
 		let UpdateState::Scoring(job) = Updates::<T>::get(id).unwrap().state else {
 			panic!("the update is being scored")
 		};
@@ -224,7 +284,6 @@ mod benchmarks {
 		let round = open::<T>(&owner, true);
 		let datasets = datasets::<T>(&owner);
 		updates::<T>(round, u, &datasets, Some(BASE_SCORE + 10));
-		go_past_submission::<T>(round);
 		let who = funded::<T>("aggregator", 0);
 		TrainingRounds::<T>::do_submit_aggregate(who, round, artifact(u32::MAX))
 			.expect("the aggregate is taken");

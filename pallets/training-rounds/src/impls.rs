@@ -129,6 +129,10 @@ impl<T: Config> Pallet<T> {
 
 		let id = NextRoundId::<T>::get();
 		NextRoundId::<T>::put(id.checked_add(1).ok_or(Error::<T>::Overflow)?);
+		let now = Self::now();
+		let submission_end = now.saturating_add(params.submission_blocks);
+		RoundsEnding::<T>::try_mutate(submission_end, |ending| ending.try_push(id))
+			.map_err(|_| Error::<T>::TooManyRoundsEnding)?;
 		let deposit = T::RoundDeposit::get();
 		Self::hold(HoldReason::Deposit, &who, deposit)?;
 		Self::hold(HoldReason::Pot, &who, pot)?;
@@ -139,8 +143,6 @@ impl<T: Config> Pallet<T> {
 			metric: params.metric,
 			check: ArtifactCheck::None,
 		})?;
-		let now = Self::now();
-		let submission_end = now.saturating_add(params.submission_blocks);
 		Rounds::<T>::insert(
 			id,
 			Round {
@@ -189,18 +191,17 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Takes an update or a replacement; returns how many of the round's other updates it read.
-	pub(crate) fn do_submit_update(
+	/// A contributor joins a round; returns how many of the round's other contributors it read.
+	pub(crate) fn do_join_round(
 		who: T::AccountId,
 		round_id: RoundId,
-		artifact: Artifact,
-		samples: u64,
 		datasets: Vec<DatasetId>,
 	) -> Result<u32, DispatchError> {
 		let mut round = Self::live_round(round_id)?;
 		ensure!(round.base_score != BaseScore::Unscorable, Error::<T>::BaseUnscorable);
 		ensure!(Self::now() < round.submission_end, Error::<T>::SubmissionClosed);
-		Self::checked_model(&artifact)?;
+		ensure!(!ContributorUpdate::<T>::contains_key(round_id, &who), Error::<T>::AlreadyJoined);
+		ensure!(round.updates < round.params.max_updates, Error::<T>::TooManyUpdates);
 		ensure!(
 			!datasets.is_empty() && datasets.len() <= T::MaxUpdateDatasets::get() as usize,
 			Error::<T>::BadDatasetCount
@@ -212,20 +213,12 @@ impl<T: Config> Pallet<T> {
 			let view = T::Registry::dataset(*dataset).ok_or(Error::<T>::UnknownDataset)?;
 			available = available.saturating_add(view.samples);
 		}
-		ensure!(samples > 0 && samples <= available, Error::<T>::BadSampleCount);
-
-		let existing = ContributorUpdate::<T>::get(round_id, &who);
-		if existing.is_none() {
-			ensure!(round.updates < round.params.max_updates, Error::<T>::TooManyUpdates);
-		}
 		let mut declared = unique;
 		let mut others = 0u32;
 		for id in RoundUpdates::<T>::iter_key_prefix(round_id) {
-			if Some(id) != existing {
-				others.saturating_inc();
-				if let Some(update) = Updates::<T>::get(id) {
-					declared.extend(update.datasets.iter().copied());
-				}
+			others.saturating_inc();
+			if let Some(update) = Updates::<T>::get(id) {
+				declared.extend(update.datasets.iter().copied());
 			}
 		}
 		ensure!(
@@ -233,76 +226,176 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::TooManyRoundDatasets
 		);
 
-		let id = match existing {
-			Some(id) => id,
-			None => {
-				let id = NextUpdateId::<T>::get();
-				NextUpdateId::<T>::put(id.checked_add(1).ok_or(Error::<T>::Overflow)?);
-				id
+		let id = NextUpdateId::<T>::get();
+		NextUpdateId::<T>::put(id.checked_add(1).ok_or(Error::<T>::Overflow)?);
+		let (stake, deposit) = (round.params.stake, T::UpdateDeposit::get());
+		Self::hold(HoldReason::Stake, &who, stake)?;
+		Self::hold(HoldReason::Deposit, &who, deposit)?;
+		let datasets: BoundedVec<DatasetId, T::MaxUpdateDatasets> =
+			BoundedVec::truncate_from(datasets);
+		RoundUpdates::<T>::insert(round_id, id, ());
+		ContributorUpdate::<T>::insert(round_id, &who, id);
+		Updates::<T>::insert(
+			id,
+			Update {
+				round: round_id,
+				contributor: who.clone(),
+				artifact: None,
+				samples: 0,
+				available,
+				datasets: datasets.clone(),
+				stake,
+				deposit,
+				state: UpdateState::Joined,
 			},
-		};
-		let job = T::Scoring::create_job(JobSpec {
-			subject: JobSubject::Update(id),
-			model: artifact.clone(),
-			golden: round.golden_artifact.clone(),
-			metric: round.params.metric,
-			check: ArtifactCheck::SameGraphAs(round.base_artifact.clone()),
-		})?;
-		let datasets = BoundedVec::truncate_from(datasets);
-		let stake = round.params.stake;
-		let update = match existing.and_then(Updates::<T>::get) {
-			Some(mut update) => {
-				// A replacement: the earlier artifact's job no longer counts. Its stake is held
-				// again if its verdict had released or slashed it.
-				match update.state {
-					UpdateState::Scoring(_) | UpdateState::Scored(_) => {},
-					previous => {
-						if matches!(previous, UpdateState::Accepted(_)) {
-							round.accepted.saturating_dec();
-						}
-						Self::hold(HoldReason::Stake, &who, stake)?;
-						update.stake = stake;
-						round.pending.saturating_inc();
-					},
-				}
-				update.artifact = artifact;
-				update.samples = samples;
-				update.datasets = datasets;
-				update.state = UpdateState::Scoring(job);
-				update
-			},
-			None => {
-				let deposit = T::UpdateDeposit::get();
-				Self::hold(HoldReason::Stake, &who, stake)?;
-				Self::hold(HoldReason::Deposit, &who, deposit)?;
-				RoundUpdates::<T>::insert(round_id, id, ());
-				ContributorUpdate::<T>::insert(round_id, &who, id);
-				round.updates.saturating_inc();
-				round.pending.saturating_inc();
-				Update {
-					round: round_id,
-					contributor: who.clone(),
-					artifact,
-					samples,
-					datasets,
-					stake,
-					deposit,
-					state: UpdateState::Scoring(job),
-				}
-			},
-		};
-		Updates::<T>::insert(id, update);
+		);
+		round.updates.saturating_inc();
+		round.pending.saturating_inc();
 		Rounds::<T>::insert(round_id, round);
+		Self::deposit_event(Event::RoundJoined {
+			round: round_id,
+			update: id,
+			contributor: who,
+			datasets,
+			stake,
+		});
+		Ok(others)
+	}
+
+	/// Takes a joined contributor's update, or its replacement: one record written.
+	pub(crate) fn do_submit_update(
+		who: T::AccountId,
+		round_id: RoundId,
+		artifact: Artifact,
+		samples: u64,
+	) -> DispatchResult {
+		let round = Self::live_round(round_id)?;
+		ensure!(Self::now() < round.submission_end, Error::<T>::SubmissionClosed);
+		Self::checked_model(&artifact)?;
+		let id = ContributorUpdate::<T>::get(round_id, &who).ok_or(Error::<T>::NotJoined)?;
+		let mut update = Updates::<T>::get(id).ok_or(Error::<T>::NotJoined)?;
+		let replaced = match update.state {
+			UpdateState::Joined => false,
+			UpdateState::Submitted => true,
+			_ => return Err(Error::<T>::AlreadyScored.into()),
+		};
+		ensure!(samples > 0 && samples <= update.available, Error::<T>::BadSampleCount);
+		let digest = artifact.digest;
+		update.artifact = Some(artifact);
+		update.samples = samples;
+		update.state = UpdateState::Submitted;
+		Updates::<T>::insert(id, update);
 		Self::deposit_event(Event::UpdateSubmitted {
 			round: round_id,
 			update: id,
 			contributor: who,
 			samples,
-			stake,
-			job,
-			replaced: existing.is_some(),
+			digest,
+			replaced,
 		});
-		Ok(others)
+		Ok(())
+	}
+
+	/// Queues the rounds whose submission window ends at `now`, then opens the scoring jobs of the
+	/// queued rounds, first come first served, at most `MaxRoundsEnding` of them. A round whose jobs
+	/// the scoring pallet cannot all take now (its open jobs are at their bound) stays first in the
+	/// queue and is resumed in the next block. Returns the weight used.
+	pub(crate) fn start_scoring(now: BlockNumberFor<T>) -> Weight {
+		// Read, and cleared only when there is something (`take` would write in every block).
+		let ending = RoundsEnding::<T>::get(now);
+		if !ending.is_empty() {
+			RoundsEnding::<T>::remove(now);
+		}
+		let mut weight = T::WeightInfo::queue_rounds(ending.len() as u32);
+		let (mut head, mut tail) = ScoringQueueBounds::<T>::get();
+		let before = (head, tail);
+		for round in ending {
+			ScoringQueue::<T>::insert(tail, round);
+			tail = tail.wrapping_add(1);
+		}
+		let mut started = 0;
+		while head != tail && started < T::MaxRoundsEnding::get() {
+			started += 1;
+			let Some(round) = ScoringQueue::<T>::get(head) else {
+				head = head.wrapping_add(1);
+				continue;
+			};
+			let (done, visited) = Self::start_round_scoring(round);
+			weight.saturating_accrue(T::WeightInfo::start_round_scoring(visited));
+			if !done {
+				break;
+			}
+			ScoringQueue::<T>::remove(head);
+			head = head.wrapping_add(1);
+		}
+		if (head, tail) != before {
+			ScoringQueueBounds::<T>::put((head, tail));
+		}
+		weight
+	}
+
+	/// The submission window of `round_id` is over: opens a scoring job for each submitted update,
+	/// and releases the stake of contributors who submitted nothing. In a round that finished early
+	/// (its base was unscorable) submitted updates are released unscored. Returns whether every
+	/// update was handled (`false`: the scoring pallet refused a job; the rest waits) and how many
+	/// updates it read.
+	pub(crate) fn start_round_scoring(round_id: RoundId) -> (bool, u32) {
+		let Some(mut round) = Rounds::<T>::get(round_id) else { return (true, 0) };
+		let open = round.state == RoundState::Open;
+		let (mut visited, mut done, mut changed) = (0u32, true, false);
+		for id in Self::update_ids(round_id) {
+			visited.saturating_inc();
+			let Some(mut update) = Updates::<T>::get(id) else { continue };
+			let who = update.contributor.clone();
+			match (update.state, update.artifact.clone()) {
+				(UpdateState::Submitted, Some(artifact)) if open => {
+					match T::Scoring::create_job(JobSpec {
+						subject: JobSubject::Update(id),
+						model: artifact,
+						golden: round.golden_artifact.clone(),
+						metric: round.params.metric,
+						check: ArtifactCheck::SameGraphAs(round.base_artifact.clone()),
+					}) {
+						Ok(job) => {
+							update.state = UpdateState::Scoring(job);
+							Self::deposit_event(Event::UpdateScoringStarted {
+								round: round_id,
+								update: id,
+								job,
+							});
+						},
+						Err(e) => {
+							log::warn!(
+								target: LOG_TARGET,
+								"round {round_id}: update {id} waits for scoring: {e:?}"
+							);
+							done = false;
+							break;
+						},
+					}
+				},
+				(UpdateState::Submitted, _) => {
+					Self::release(HoldReason::Stake, &who, update.stake);
+					update.state = UpdateState::Unscored;
+					round.pending.saturating_dec();
+					changed = true;
+					Self::deposit_event(Event::UpdateUnscored { round: round_id, update: id });
+				},
+				(UpdateState::Joined, _) => {
+					Self::release(HoldReason::Stake, &who, update.stake);
+					update.state = UpdateState::Lapsed;
+					round.pending.saturating_dec();
+					changed = true;
+					Self::deposit_event(Event::UpdateLapsed { round: round_id, update: id });
+				},
+				_ => continue,
+			}
+			Updates::<T>::insert(id, update);
+		}
+		if changed {
+			Rounds::<T>::insert(round_id, round);
+		}
+		(done, visited)
 	}
 
 	/// The accepted updates of a round, ascending by id.
@@ -334,7 +427,7 @@ impl<T: Config> Pallet<T> {
 
 		let parts: Vec<AggregatePart> = Self::accepted(round_id)
 			.into_iter()
-			.map(|(_, u)| AggregatePart { artifact: u.artifact, weight: u.samples })
+			.filter_map(|(_, u)| Some(AggregatePart { artifact: u.artifact?, weight: u.samples }))
 			.collect();
 		let count = parts.len() as u32;
 		let stake = round.params.stake;
@@ -385,19 +478,20 @@ impl<T: Config> Pallet<T> {
 				&& (round.accepted == 0 || now >= round.aggregation_end()),
 			Error::<T>::CannotCloseYet
 		);
-		let mut best: Option<(UpdateId, UpdateOf<T>, Score)> = None;
+		let mut best: Option<(UpdateId, UpdateOf<T>, Artifact, Score)> = None;
 		for (id, update) in Self::accepted(round_id) {
 			let UpdateState::Accepted(score) = update.state else { continue };
-			if best.as_ref().is_none_or(|(_, _, s)| Self::better(&round, score, *s)) {
-				best = Some((id, update, score));
+			let Some(artifact) = update.artifact.clone() else { continue };
+			if best.as_ref().is_none_or(|(_, _, _, s)| Self::better(&round, score, *s)) {
+				best = Some((id, update, artifact, score));
 			}
 		}
 		let outcome = match best {
 			None => RoundOutcome::NoImprovement,
-			Some((_, update, score)) => match T::Registry::publish_scored(ScoredVersion {
+			Some((_, update, artifact, score)) => match T::Registry::publish_scored(ScoredVersion {
 				publisher: update.contributor,
 				model: round.model,
-				artifact: update.artifact,
+				artifact,
 				parents: alloc::vec![round.base],
 				datasets: update.datasets.into_inner(),
 				score,
@@ -728,11 +822,16 @@ impl<T: Config> Pallet<T> {
 #[cfg(any(feature = "try-runtime", test))]
 impl<T: Config> Pallet<T> {
 	/// - each round's `updates`, `pending` and `accepted` count exactly its updates, those in
-	///   `Scoring`/`Scored`, and those `Accepted`; `updates ≤ max_updates`; every update of a round is
-	///   listed in `RoundUpdates` and `ContributorUpdate` under its round and contributor;
+	///   holding stake (`Joined`, `Submitted`, `Scoring`, `Scored`), and those `Accepted`;
+	///   `updates ≤ max_updates`; every update of a round is listed in `RoundUpdates` and
+	///   `ContributorUpdate` under its round and contributor; an update has an artifact exactly when
+	///   it was submitted (not `Joined` or `Lapsed`), and declares at most the samples available;
+	/// - a round with `Joined` or `Submitted` updates waits in `RoundsEnding` at its submission end or
+	///   in the scoring queue; every round in either exists, and `RoundsEnding` lists a round only at
+	///   its submission end; the queue holds exactly the places from its head to its tail;
 	/// - only an open round with a scored base has an aggregate being scored, and updates wait in
 	///   `Scored` only while the base's score is pending;
-	/// - the stake held from each account equals the stakes of its updates in `Scoring`/`Scored`
+	/// - the stake held from each account equals the stakes of its updates holding stake
 	///   plus those of the aggregates it has being scored; the pot held equals the pots of the open
 	///   rounds it opened (a finished round's pot went to the rewards); the deposit held equals its rounds' and updates' deposits;
 	/// - no id is at or beyond its `Next*Id` counter.
@@ -746,6 +845,29 @@ impl<T: Config> Pallet<T> {
 			let entry = map.entry(who.clone()).or_insert_with(Zero::zero);
 			*entry = entry.saturating_add(v);
 		};
+		let (head, tail) = ScoringQueueBounds::<T>::get();
+		let mut queued = BTreeSet::new();
+		let mut place = head;
+		while place != tail {
+			queued.insert(ScoringQueue::<T>::get(place).ok_or("a hole in the scoring queue")?);
+			place = place.wrapping_add(1);
+		}
+		ensure!(
+			ScoringQueue::<T>::iter().count() == tail.wrapping_sub(head) as usize,
+			"a scoring queue entry outside the queue's bounds"
+		);
+		for (end, rounds) in RoundsEnding::<T>::iter() {
+			for id in rounds {
+				let round = Rounds::<T>::get(id).ok_or("a round ending that does not exist")?;
+				ensure!(
+					round.submission_end == end,
+					"a round listed at another block than its end"
+				);
+			}
+		}
+		for id in &queued {
+			ensure!(Rounds::<T>::contains_key(id), "a queued round that does not exist");
+		}
 		for (id, round) in Rounds::<T>::iter() {
 			ensure!(id < NextRoundId::<T>::get(), "a round id beyond the counter");
 			let (mut updates, mut pending, mut accepted) = (0u32, 0u32, 0u32);
@@ -763,6 +885,19 @@ impl<T: Config> Pallet<T> {
 				}
 				if matches!(update.state, UpdateState::Accepted(_)) {
 					accepted += 1;
+				}
+				let submitted = !matches!(update.state, UpdateState::Joined | UpdateState::Lapsed);
+				ensure!(
+					update.artifact.is_some() == submitted,
+					"an update's artifact does not match its state"
+				);
+				ensure!(update.samples <= update.available, "more samples than available");
+				if matches!(update.state, UpdateState::Joined | UpdateState::Submitted) {
+					ensure!(
+						queued.contains(&id)
+							|| RoundsEnding::<T>::get(round.submission_end).contains(&id),
+						"a round with updates to score is not queued"
+					);
 				}
 				if matches!(update.state, UpdateState::Scored(_)) {
 					ensure!(

@@ -12,41 +12,50 @@
 //!    [`AggregationRule`]. A reward pot and the record's deposit are held from the opener. The base is
 //!    scored on the round's golden dataset by the validators, so updates are compared with it under
 //!    identical conditions.
-//! 2. **Submit** ([`Pallet::submit_update`], anyone, during the submission window): an artifact of the
-//!    base's ONNX graph with new weights, the sample count, and the registered datasets it was trained on
-//!    (their owners are the update's data contributors). The stake and a deposit are held. One live
-//!    update per account: submitting again replaces it (and scores the new one).
-//! 3. **Judge**: each update is a scoring job whose check is "same graph as the base". With the base's
-//!    score `b` and the update's `s`, in the metric's direction:
+//! 2. **Join** ([`Pallet::join_round`], anyone, during the submission window): the registered datasets
+//!    the contributor trains on (their owners are its data contributors). The round's stake and an
+//!    update deposit are held, once per contributor and round; the round takes at most `max_updates`
+//!    contributors.
+//! 3. **Submit** ([`Pallet::submit_update`], a contributor who joined, during the submission window):
+//!    an artifact of the base's ONNX graph with new weights, and the samples used. Submitting again
+//!    replaces it. Submitting writes one record and holds nothing: the stake is already held.
+//! 4. **Judge**: when the submission window ends, each submitted update becomes a scoring job whose
+//!    check is "same graph as the base" (through a first-come queue of rounds, at most
+//!    `MaxRoundsEnding` rounds a block, waiting while the scoring pallet has no room for more jobs);
+//!    a contributor who submitted nothing gets its stake back (`Lapsed`). Only the last artifact of
+//!    each contributor is scored. With the base's score `b` and the update's `s`, in the metric's
+//!    direction:
 //!    - `s` better than `b` by at least `min_improvement` → **accepted**, stake released;
 //!    - `s` worse than `b` by more than `tolerance`, or reported invalid → **slashed**: the stake goes to
 //!      the round's pot or to `SlashedTo`, and the event says why;
 //!    - otherwise → **rejected**, stake released;
 //!    - nobody scored it, or the fault was the golden set's → **unscored**, stake released.
-//! 4. **Aggregate** ([`Pallet::submit_aggregate`], anyone, once every update is judged and the submission
+//! 5. **Aggregate** ([`Pallet::submit_aggregate`], anyone, once every update is judged and the submission
 //!    window is over, until `aggregation_blocks` later): the aggregate's artifact, stake held. Its job
 //!    asks every validator to recompute the aggregate of the accepted updates (ascending update id,
 //!    weighted by samples) and compare it value by value, then score it. A verified aggregate is
 //!    published in the registry as a validated `Aggregate` version whose parent is the base and whose
 //!    datasets are the accepted updates' — the round ends `Aggregated`. A lying one is slashed, and
 //!    another may be submitted while the window lasts.
-//! 5. **Close** ([`Pallet::close_round`], anyone, once the aggregation window is over): without a verified
+//! 6. **Close** ([`Pallet::close_round`], anyone, once the aggregation window is over): without a verified
 //!    aggregate, the best accepted update is published as a validated version — `BestUpdate` — or the
 //!    round ends with `NoImprovement`.
 //!
-//! 6. **Settle**: when a round finishes (any outcome), its pot — the opener's funds plus the slashes it
+//! 7. **Settle**: when a round finishes (any outcome), its pot — the opener's funds plus the slashes it
 //!    received — moves to the rewards account and is settled by [`Config::Rewards`]: accepted updates'
 //!    contributors and their datasets' owners, pro rata to `(score − base) × samples`, and the
 //!    validators who scored the round's jobs honestly. A round without a published result returns the
 //!    pot, less the validators' share, to its opener. Every job that counted (the base's, each update's
 //!    latest, each aggregate's) is noted with the rewards when it concludes.
 //!
-//! Every per-round loop runs over at most `MaxUpdates` updates; no hook iterates.
+//! Every per-round loop runs over at most `MaxUpdates` updates. The one hook, `on_initialize`, queues
+//! the rounds whose submission window ends in the block (at most `MaxRoundsEnding`, a bound
+//! `open_round` enforces) and opens the scoring jobs of at most `MaxRoundsEnding` queued rounds.
 //!
 //! ## Funds
-//! Hold reasons: [`HoldReason::Pot`] (the opener's reward pot), [`HoldReason::Stake`] (updates and
-//! aggregates being scored), [`HoldReason::Deposit`] (the round and update records). Slashed stake moves
-//! with `transfer_on_hold`; nothing is minted or burnt here. The pot leaves the opener's hold when the
+//! Hold reasons: [`HoldReason::Pot`] (the opener's reward pot), [`HoldReason::Stake`] (contributors
+//! from joining until their update's verdict, and aggregates being scored), [`HoldReason::Deposit`]
+//! (the round and update records). Slashed stake moves with `transfer_on_hold`; nothing is minted or burnt here. The pot leaves the opener's hold when the
 //! round finishes, for the rewards account. The round and update records stay, as the history of the
 //! round (their deposits stay held with them).
 
@@ -59,6 +68,7 @@ pub use pallet::*;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 mod impls;
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 pub mod runtime_api;
@@ -103,7 +113,7 @@ pub mod pallet {
 	};
 
 	/// The in-code storage version.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -137,7 +147,8 @@ pub mod pallet {
 		/// (a treasury).
 		type SlashedTo: Get<Option<Self::AccountId>>;
 
-		/// Most updates in one round (at most `MAX_AGGREGATE_PARTS`, what one aggregate can name).
+		/// Most updates (contributors) in one round (at most `MAX_AGGREGATE_PARTS`, what one
+		/// aggregate can name).
 		#[pallet::constant]
 		type MaxUpdates: Get<u32>;
 
@@ -162,6 +173,11 @@ pub mod pallet {
 		#[pallet::constant]
 		type UpdateDeposit: Get<BalanceOf<Self>>;
 
+		/// Most rounds whose submission windows end in one block (`open_round` refuses more), and
+		/// most queued rounds whose scoring jobs are opened in one block.
+		#[pallet::constant]
+		type MaxRoundsEnding: Get<u32>;
+
 		/// Shortest submission or aggregation window, in blocks (a scoring job needs its commit and
 		/// reveal windows).
 		#[pallet::constant]
@@ -181,7 +197,8 @@ pub mod pallet {
 		/// A round's reward pot, held from its opener.
 		#[codec(index = 0)]
 		Pot,
-		/// An update's or aggregate's stake, held while it is scored.
+		/// A contributor's stake, held from joining until its update's verdict; an aggregate's,
+		/// while it is scored.
 		#[codec(index = 1)]
 		Stake,
 		/// The deposit for a round or update record.
@@ -211,8 +228,8 @@ pub mod pallet {
 	pub type RoundUpdates<T> =
 		StorageDoubleMap<_, Twox64Concat, RoundId, Twox64Concat, UpdateId, (), OptionQuery>;
 
-	/// Each contributor's live update in a round. Account ids are chosen by users, hence the
-	/// cryptographic hasher.
+	/// Each contributor's update in a round (the contributors who joined). Account ids are chosen by
+	/// users, hence the cryptographic hasher.
 	#[pallet::storage]
 	pub type ContributorUpdate<T: Config> = StorageDoubleMap<
 		_,
@@ -223,6 +240,26 @@ pub mod pallet {
 		UpdateId,
 		OptionQuery,
 	>;
+
+	/// The rounds whose submission window ends at a block: queued for scoring in that block's
+	/// `on_initialize`.
+	#[pallet::storage]
+	pub type RoundsEnding<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		BlockNumberFor<T>,
+		BoundedVec<RoundId, T::MaxRoundsEnding>,
+		ValueQuery,
+	>;
+
+	/// Rounds whose submission window is over and whose submitted updates still need scoring jobs,
+	/// by their place in the queue (first come, first served; see `ScoringQueueBounds`).
+	#[pallet::storage]
+	pub type ScoringQueue<T> = StorageMap<_, Twox64Concat, u32, RoundId, OptionQuery>;
+
+	/// The queue's first place and the place the next round takes (`head == tail`: empty).
+	#[pallet::storage]
+	pub type ScoringQueueBounds<T> = StorageValue<_, (u32, u32), ValueQuery>;
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
@@ -241,17 +278,30 @@ pub mod pallet {
 		BaseScored { round: RoundId, score: Score },
 		/// The base could not be scored; the round finished without a result.
 		BaseUnscorable { round: RoundId },
-		/// An update was submitted (or `replaced` an earlier one of the same contributor) and is scored
-		/// by `job`.
+		/// A contributor joined a round, with `stake` and a deposit held, to train on `datasets`;
+		/// its update will be `update`.
+		RoundJoined {
+			round: RoundId,
+			update: UpdateId,
+			contributor: T::AccountId,
+			datasets: BoundedVec<DatasetId, T::MaxUpdateDatasets>,
+			stake: BalanceOf<T>,
+		},
+		/// An update was submitted (or `replaced` the contributor's earlier one); it is scored when
+		/// the submission window ends.
 		UpdateSubmitted {
 			round: RoundId,
 			update: UpdateId,
 			contributor: T::AccountId,
 			samples: u64,
-			stake: BalanceOf<T>,
-			job: JobId,
+			digest: [u8; 32],
 			replaced: bool,
 		},
+		/// The submission window ended: the update is scored by `job`.
+		UpdateScoringStarted { round: RoundId, update: UpdateId, job: JobId },
+		/// The contributor submitted nothing before the submission window ended; its stake was
+		/// released.
+		UpdateLapsed { round: RoundId, update: UpdateId },
 		/// An update beat the base by at least the minimum improvement; its stake was released.
 		UpdateAccepted { round: RoundId, update: UpdateId, score: Score },
 		/// An update was valid but not better enough; its stake was released.
@@ -325,17 +375,29 @@ pub mod pallet {
 		SubmissionClosed,
 		/// The base could not be scored: the round takes nothing more.
 		BaseUnscorable,
-		/// The round has its most updates.
+		/// The round has its most contributors.
 		TooManyUpdates,
+		/// The caller has already joined the round.
+		AlreadyJoined,
+		/// The caller has not joined the round.
+		NotJoined,
+		/// The caller's update is being scored or has been judged (an update of a round that was
+		/// in its submission window when the runtime was upgraded to joining): it can no longer be
+		/// replaced.
+		AlreadyScored,
+		/// `MaxRoundsEnding` rounds already end their submission window in that block: choose
+		/// another `submission_blocks`.
+		TooManyRoundsEnding,
 		/// The artifact is malformed or not ONNX.
 		BadArtifact,
-		/// An update declares no samples, or more than its datasets hold together.
+		/// An update declares no samples, or more than the datasets declared when joining hold
+		/// together.
 		BadSampleCount,
-		/// An update declares no dataset, or more than `MaxUpdateDatasets`.
+		/// A contributor declares no dataset, or more than `MaxUpdateDatasets`.
 		BadDatasetCount,
-		/// An update declares the same dataset twice.
+		/// A contributor declares the same dataset twice.
 		DuplicateDataset,
-		/// The round's updates would declare more than `MaxRoundDatasets` distinct datasets.
+		/// The round's contributors would declare more than `MaxRoundDatasets` distinct datasets.
 		TooManyRoundDatasets,
 		/// The aggregation window has not opened: the submission window or some update's scoring is
 		/// not over, or the base's score has not arrived.
@@ -362,6 +424,13 @@ pub mod pallet {
 			);
 			assert!(T::MaxUpdateDatasets::get() >= 1 && T::MaxRoundDatasets::get() >= 1);
 			assert!(T::MinWindow::get() <= T::MaxWindow::get());
+			assert!(T::MaxRoundsEnding::get() >= 1);
+		}
+
+		/// Queues the rounds whose submission window ends now, and opens the scoring jobs of the
+		/// first queued rounds.
+		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			Self::start_scoring(now)
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -378,7 +447,8 @@ pub mod pallet {
 		///
 		/// Origin: signed, the model's owner. Emits `RoundOpened`. Errors: `UnknownModel`,
 		/// `ModelRetired`, `NotModelOwner`, `NoBaseVersion`, `BadBaseVersion`, `UnknownDataset`,
-		/// `BadWindow`, `BadMaxUpdates`, `StakeTooLow`, `BadRule`, `Overflow`, the scoring pallet's
+		/// `BadWindow`, `BadMaxUpdates`, `StakeTooLow`, `BadRule`, `TooManyRoundsEnding`,
+		/// `Overflow`, the scoring pallet's
 		/// errors, and the currency's when the pot or deposit cannot be held.
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::open_round())]
@@ -393,27 +463,46 @@ pub mod pallet {
 			Self::do_open_round(who, model, base, params, pot)
 		}
 
-		/// Submits an update to `round` (or replaces the caller's earlier one while the submission
-		/// window is open), holding the round's stake and an update deposit from the caller (once per
-		/// round). The validators check it is the base's graph and score it. Charged for the round's
-		/// other updates it actually reads, not for the most a round takes.
+		/// Joins `round` as a compute contributor training on `datasets` (registered datasets: their
+		/// owners are the update's data contributors), holding the round's stake and an update deposit
+		/// from the caller. The caller then submits its update with `submit_update`. Charged for the
+		/// round's other contributors it reads (their datasets count against `MaxRoundDatasets`), not
+		/// for the most a round takes.
 		///
-		/// Origin: signed. Emits `UpdateSubmitted`. Errors: `UnknownRound`, `RoundFinished`,
-		/// `BaseUnscorable`, `SubmissionClosed`, `BadArtifact`, `BadDatasetCount`, `DuplicateDataset`,
-		/// `UnknownDataset`, `BadSampleCount`, `TooManyUpdates`, `TooManyRoundDatasets`, `Overflow`,
-		/// the scoring pallet's errors, and the currency's when the stake cannot be held.
+		/// Origin: signed. Emits `RoundJoined`. Errors: `UnknownRound`, `RoundFinished`,
+		/// `BaseUnscorable`, `SubmissionClosed`, `AlreadyJoined`, `TooManyUpdates`,
+		/// `BadDatasetCount`, `DuplicateDataset`, `UnknownDataset`, `TooManyRoundDatasets`,
+		/// `Overflow`, and the currency's when the stake or deposit cannot be held.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::join_round(T::MaxUpdates::get().saturating_sub(1)))]
+		pub fn join_round(
+			origin: OriginFor<T>,
+			round: RoundId,
+			datasets: Vec<DatasetId>,
+		) -> DispatchResultWithPostInfo {
+			let who = ensure_signed(origin)?;
+			let others = Self::do_join_round(who, round, datasets)?;
+			Ok(Some(T::WeightInfo::join_round(others)).into())
+		}
+
+		/// Submits the caller's update to `round`, which it has joined: `artifact`, the base's ONNX
+		/// graph with new weights, trained on `samples` samples of the datasets it declared. Replaces
+		/// the caller's earlier update while the submission window is open; the last one is scored
+		/// when the window ends.
+		///
+		/// Origin: signed, a contributor of the round. Emits `UpdateSubmitted`. Errors:
+		/// `UnknownRound`, `RoundFinished`, `SubmissionClosed`, `BadArtifact`, `NotJoined`,
+		/// `AlreadyScored`, `BadSampleCount`.
 		#[pallet::call_index(1)]
-		#[pallet::weight(T::WeightInfo::submit_update(T::MaxUpdates::get()))]
+		#[pallet::weight(T::WeightInfo::submit_update())]
 		pub fn submit_update(
 			origin: OriginFor<T>,
 			round: RoundId,
 			artifact: Artifact,
 			samples: u64,
-			datasets: Vec<DatasetId>,
-		) -> DispatchResultWithPostInfo {
+		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let others = Self::do_submit_update(who, round, artifact, samples, datasets)?;
-			Ok(Some(T::WeightInfo::submit_update(others)).into())
+			Self::do_submit_update(who, round, artifact, samples)
 		}
 
 		/// Submits the aggregate of `round`'s accepted updates, holding the round's stake from the

@@ -98,6 +98,7 @@ impl pallet_training_rounds::Config for Test {
 	type MinStake = ConstU128<10>;
 	type RoundDeposit = ConstU128<50>;
 	type UpdateDeposit = ConstU128<20>;
+	type MaxRoundsEnding = ConstU32<2>;
 	type MinWindow = ConstU64<5>;
 	type MaxWindow = ConstU64<100>;
 	type WeightInfo = ();
@@ -138,6 +139,9 @@ impl pallet_rewards::Config for Test {
 thread_local! {
 	/// Jobs created through `MockScoring`, in order; their ids are their positions.
 	pub static JOBS: RefCell<Vec<JobSpec>> = const { RefCell::new(Vec::new()) };
+	/// How many more jobs `MockScoring` takes (`None`: any number); it refuses the others, as the
+	/// scoring pallet does at its most open jobs.
+	pub static SCORING_ROOM: RefCell<Option<u32>> = const { RefCell::new(None) };
 	/// The scorers of each concluded job: account, stake, honest.
 	pub static SCORERS: RefCell<Vec<(JobId, AccountId, Balance, bool)>> =
 		const { RefCell::new(Vec::new()) };
@@ -165,6 +169,11 @@ impl ScoringRecords<AccountId, Balance> for MockScoring {
 pub struct MockScoring;
 impl ScoreJobs for MockScoring {
 	fn create_job(spec: JobSpec) -> Result<JobId, DispatchError> {
+		let room = SCORING_ROOM.with(|room| *room.borrow());
+		if room == Some(0) {
+			return Err(DispatchError::Other("too many open jobs"));
+		}
+		SCORING_ROOM.with(|r| *r.borrow_mut() = room.map(|n| n - 1));
 		Ok(JOBS.with(|jobs| {
 			let mut jobs = jobs.borrow_mut();
 			jobs.push(spec);
@@ -234,6 +243,7 @@ impl ExtBuilder {
 		pallet_rewards::GenesisConfig::<Test>::default().assimilate_storage(&mut storage).unwrap();
 		JOBS.with(|jobs| jobs.borrow_mut().clear());
 		SCORERS.with(|s| s.borrow_mut().clear());
+		SCORING_ROOM.with(|room| *room.borrow_mut() = None);
 		SlashedTo::set(None);
 		let mut ext = sp_io::TestExternalities::new(storage);
 		ext.execute_with(|| System::set_block_number(1));

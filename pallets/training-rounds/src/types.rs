@@ -32,7 +32,8 @@ pub struct RoundParams<Balance, BlockNumber> {
 	pub stake: Balance,
 	/// Most updates the round takes (at most the runtime's `MaxUpdates`).
 	pub max_updates: u32,
-	/// Blocks from the opening during which updates are submitted and replaced.
+	/// Blocks from the opening during which contributors join, and submit and replace updates;
+	/// the updates are scored when it ends.
 	pub submission_blocks: BlockNumber,
 	/// Blocks, after the last update is judged (and not before the submission window ends), during
 	/// which an aggregate may be submitted.
@@ -144,9 +145,10 @@ pub struct Round<AccountId, Balance, BlockNumber> {
 	pub pot: Balance,
 	/// Held from `opener` for this record.
 	pub deposit: Balance,
-	/// Live updates (one per contributor).
+	/// Contributors who joined (one update each, submitted or not).
 	pub updates: u32,
-	/// Updates whose verdict has not arrived, or that wait for the base's score.
+	/// Updates holding stake: joined, submitted, being scored, or scored and waiting for the base's
+	/// score.
 	pub pending: u32,
 	/// Updates accepted.
 	pub accepted: u32,
@@ -212,16 +214,24 @@ pub enum UpdateState {
 	/// Nobody scored it, or the failure was not its fault (golden set, references, an unscorable
 	/// base); stake released.
 	Unscored,
+	/// The contributor joined the round and has submitted nothing yet; stake held.
+	Joined,
+	/// Submitted; its scoring job opens when the submission window ends. Stake held.
+	Submitted,
+	/// The contributor joined but submitted nothing before the submission window ended; stake
+	/// released.
+	Lapsed,
 }
 
 impl UpdateState {
 	/// Whether the update's stake is held in this state.
 	pub fn holds_stake(&self) -> bool {
-		matches!(self, Self::Scoring(_) | Self::Scored(_))
+		matches!(self, Self::Joined | Self::Submitted | Self::Scoring(_) | Self::Scored(_))
 	}
 }
 
-/// An update submitted to a round: new weights for the round's base, and the data they came from.
+/// A contributor's place in a round (from [`crate::Pallet::join_round`]) and its update: new weights
+/// for the round's base, and the data they came from.
 #[derive(
 	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
 )]
@@ -230,11 +240,14 @@ pub struct Update<AccountId, Balance, MaxDatasets: Get<u32>> {
 	pub round: RoundId,
 	/// The compute contributor.
 	pub contributor: AccountId,
-	/// The updated model: the base's ONNX graph with other weights.
-	pub artifact: Artifact,
-	/// Training samples used, at most the declared datasets' samples together; the FedAvg weight.
+	/// The updated model: the base's ONNX graph with other weights; `None` until submitted.
+	pub artifact: Option<Artifact>,
+	/// Training samples used, at most `available`; the FedAvg weight. Zero until submitted.
 	pub samples: u64,
-	/// Registered datasets it was trained on: their owners are its data contributors.
+	/// The samples the declared datasets held together when the contributor joined.
+	pub available: u64,
+	/// Registered datasets it is trained on, declared when joining: their owners are its data
+	/// contributors.
 	pub datasets: BoundedVec<DatasetId, MaxDatasets>,
 	/// Held from `contributor` while it is scored.
 	pub stake: Balance,

@@ -205,7 +205,8 @@ impl pallet_scoring::Config for Runtime {
 }
 
 parameter_types! {
-	/// Each update (and aggregate) stakes at least 10 MDL while the validators score it.
+	/// Each contributor (from joining a round until its update's verdict) and each aggregate stakes
+	/// at least 10 MDL.
 	pub const MinUpdateStake: Balance = 10 * UNIT;
 	pub const RoundDeposit: Balance = UNIT;
 	pub const UpdateDeposit: Balance = 100 * MILLI_UNIT;
@@ -231,6 +232,9 @@ impl pallet_training_rounds::Config for Runtime {
 	type MinStake = MinUpdateStake;
 	type RoundDeposit = RoundDeposit;
 	type UpdateDeposit = UpdateDeposit;
+	// Eight rounds' windows may end in one block, and eight queued rounds (at most 128 jobs) are
+	// handed to the validators per block.
+	type MaxRoundsEnding = ConstU32<8>;
 	type MinWindow = MinRoundWindow;
 	type MaxWindow = MaxRoundWindow;
 	type WeightInfo = pallet_training_rounds::weights::SubstrateWeight<Runtime>;

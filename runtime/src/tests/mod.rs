@@ -84,6 +84,8 @@ fn every_preset_builds_and_passes_integrity_tests() {
 			// A new chain starts at the current storage versions, so the listed migrations skip.
 			type Scoring = pallet_scoring::Pallet<Runtime>;
 			assert_eq!(Scoring::on_chain_storage_version(), Scoring::in_code_storage_version());
+			type Rounds = pallet_training_rounds::Pallet<Runtime>;
+			assert_eq!(Rounds::on_chain_storage_version(), Rounds::in_code_storage_version());
 			let scorers: Vec<_> = pallet_scoring::Scorers::<Runtime>::iter().collect();
 			<crate::Migrations as OnRuntimeUpgrade>::on_runtime_upgrade();
 			assert_eq!(pallet_scoring::Scorers::<Runtime>::iter().collect::<Vec<_>>(), scorers);
@@ -383,4 +385,21 @@ fn genesis_validators_come_from_the_session_and_their_stake_is_bonded() {
 			pallet_scoring::Error::<Runtime>::StakeBonded
 		);
 	});
+}
+
+/// The training rounds' hook at its worst (the most rounds ending in the block, and the most queued
+/// rounds handed to the validators, each with the most updates, every one a new scoring job) takes at
+/// most a tenth of a block's time, by the generated weights.
+#[test]
+fn the_rounds_scoring_hook_fits_in_a_tenth_of_a_block() {
+	use frame_support::traits::Get;
+	use pallet_training_rounds::WeightInfo;
+	type Weights = pallet_training_rounds::weights::SubstrateWeight<Runtime>;
+	let rounds = <Runtime as pallet_training_rounds::Config>::MaxRoundsEnding::get();
+	let updates = <Runtime as pallet_training_rounds::Config>::MaxUpdates::get();
+	let worst = Weights::queue_rounds(rounds)
+		.saturating_add(Weights::start_round_scoring(updates).saturating_mul(rounds as u64));
+	let max = <Runtime as frame_system::Config>::BlockWeights::get().max_block;
+	assert!(worst.ref_time() > 0, "the weights are generated, not zero");
+	assert!(worst.ref_time() <= max.ref_time() / 10, "{worst:?} > a tenth of {max:?}");
 }

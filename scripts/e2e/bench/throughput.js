@@ -6,7 +6,7 @@
 // accepted by the pool and after which some were still waiting. It also reports why blocks filled up: the
 // share of the block's normal weight used, and what the runtime's weights allow per block.
 //
-//   node bench/throughput.js [--transfers N] [--updates N] [--commits N] [--json FILE]
+//   node bench/throughput.js [--transfers N] [--updates N] [--contributors N] [--commits N] [--json FILE]
 //
 // Run through scripts/bench/throughput.sh, which builds the node and sets up @polkadot/api first.
 import { randomBytes } from 'node:crypto';
@@ -22,14 +22,18 @@ import { startNode } from '../lib/node.js';
 
 const UNIT = 10n ** 12n;
 const SENDERS = 63; // With Alice, the dev genesis scorer: MaxScorers (64) for the commit phase.
-const MAX_UPDATES = 16; // Per round (the runtime's MaxUpdates).
+const MAX_UPDATES = 16; // Contributors per round (the runtime's MaxUpdates).
+const MAX_ROUNDS_ENDING = 8; // Rounds whose submission windows end in one block (the runtime's MaxRoundsEnding).
+const UPDATE_ROUNDS = 63; // Most rounds the update phase opens: 1,008 places, each sender in 16 rounds.
 // The pool holds every pre-signed extrinsic; offchain workers are off, so nothing but the load runs.
 const POOL_ARGS = ['--offchain-worker', 'never', '--pool-limit', '100000', '--pool-kbytes', '1000000'];
 
 const { values: options } = parseArgs({
   options: {
     transfers: { type: 'string', default: '12000' },
-    updates: { type: 'string', default: '224' },
+    updates: { type: 'string', default: '6048' },
+    // Places (contributor, round) the updates are sent from; at most 63 rounds × 16.
+    contributors: { type: 'string', default: '1008' },
     commits: { type: 'string', default: '1512' },
     json: { type: 'string' },
     // The 4-validator `local` network instead of one dev node: block time and finality lag, idle and
@@ -356,25 +360,61 @@ async function main() {
     nonces.delete(alice.address);
 
 
-    // 2. submitUpdate: rounds of 16 updates, each from another sender.
-    const rounds = Math.ceil(updates / MAX_UPDATES);
-    const params = {
+    // 2. submitUpdate. The senders join rounds of MAX_UPDATES contributors (each sender at most once a
+    //    round; measured too, as joinRound), then send `updates` updates round-robin over those places:
+    //    a place's later updates replace its earlier ones, the same call writing the same one record.
+    //    Everything is signed before the rounds open: a round's base job concludes unscored 15 blocks
+    //    after it opens (offchain workers are off), which finishes the round.
+    const places = Math.min(updates, Number(options.contributors), UPDATE_ROUNDS * MAX_UPDATES);
+    const rounds = Math.ceil(places / MAX_UPDATES);
+    const roundParams = (r) => ({
       golden: dataset, metric: 'Accuracy', minImprovement: 0, tolerance: 0, rule: 'FedAvg', stake: 10n * UNIT,
-      maxUpdates: MAX_UPDATES, submissionBlocks: 1_000, aggregationBlocks: 1_000,
-    };
+      maxUpdates: MAX_UPDATES, submissionBlocks: 1_000 + Math.floor(r / MAX_ROUNDS_ENDING), aggregationBlocks: 1_000,
+    });
     const firstRound = (await api.query.trainingRounds.nextRoundId()).toNumber();
+    const placeOf = (p) => ({ round: firstRound + Math.floor(p / MAX_UPDATES), signer: senders[p % SENDERS] });
     const openPlan = [];
     for (let r = 0; r < rounds; r++) {
-      openPlan.push({ tx: api.tx.trainingRounds.openRound(model, version, params, UNIT), signer: alice, nonce: await nonceOf(alice) });
+      openPlan.push({ tx: api.tx.trainingRounds.openRound(model, version, roundParams(r), UNIT), signer: alice, nonce: await nonceOf(alice) });
     }
+    const joinTx = (p) => api.tx.trainingRounds.joinRound(placeOf(p).round, [dataset]);
+    const updateTx = (k) => api.tx.trainingRounds.submitUpdate(placeOf(k % places).round, artifact(`u${k}.onnx`), 1_000);
+    const joinPlan = [];
+    for (let p = 0; p < places; p++) joinPlan.push({ tx: joinTx(p), signer: placeOf(p).signer, nonce: await nonceOf(placeOf(p).signer) });
+    const updatePlan = [];
+    for (let k = 0; k < updates; k++) {
+      const { signer } = placeOf(k % places);
+      updatePlan.push({ tx: updateTx(k), signer, nonce: await nonceOf(signer) });
+    }
+    log(`updates: signing ${rounds} round openings, ${places} joins and ${updates} updates`);
+    const [signedOpens, signedJoins, signedUpdates] = [await presign(api, openPlan), await presign(api, joinPlan), await presign(api, updatePlan)];
     log(`updates: opening ${rounds} rounds`);
-    await settle(openPlan, 'setup');
-    await signedBySenders('submitUpdate', updates, (k) => api.tx.trainingRounds.submitUpdate(
-      firstRound + Math.floor(k / MAX_UPDATES), artifact(`u${k}.onnx`), 1_000, [dataset]));
+    const opened = await measure(api, {
+      label: 'setup', section: 'trainingRounds', method: 'openRound', total: rounds, submit: () => submitAll(api, signedOpens),
+    });
+    if (opened.failures) throw new Error(`openRound: ${opened.failures} failed`);
+    // Weights as quoted once the rounds exist (a join reads its round).
+    bounds.joinRound = await weightBound(api, joinTx(0), senders[0]);
+    bounds.submitUpdate = await weightBound(api, updateTx(0), senders[0]);
+    results.joinRound = await measure(api, {
+      label: 'joinRound', section: 'trainingRounds', method: 'joinRound', total: places, submit: () => submitAll(api, signedJoins),
+    });
+    results.submitUpdate = await measure(api, {
+      label: 'submitUpdate', section: 'trainingRounds', method: 'submitUpdate', total: updates, submit: () => submitAll(api, signedUpdates),
+    });
+
+    // Fresh jobs for the commits: rounds opened now, whose base jobs are in their commit window.
+    const commitRounds = Math.ceil(commits / SENDERS);
+    const commitOpens = [];
+    for (let r = 0; r < commitRounds; r++) {
+      commitOpens.push({ tx: api.tx.trainingRounds.openRound(model, version, roundParams(rounds + r), UNIT), signer: alice, nonce: await nonceOf(alice) });
+    }
+    log(`commits: opening ${commitRounds} rounds for their base jobs`);
+    await settle(commitOpens, 'setup');
 
     // 3. commitScore: fee-less general transactions, each authorized by a scorer's signature over
     //    ("mdl/commit", job, commitment). Every sender is a scorer (registered in the setup); each
-    //    commits on the newest update jobs, inside their commit window.
+    //    commits on the newest jobs (the bases of the rounds just opened), inside their commit window.
     const open = (await api.query.scoring.openJobs()).map((j) => j.toNumber());
     const jobs = open.slice(-Math.ceil(commits / SENDERS));
     const commitTx = (job, scorer) => {

@@ -124,14 +124,20 @@ describe('training rounds', () => {
     assert.equal(opened.base.toNumber(), base);
     assert.equal((await holds(alice))['trainingrounds.pot'], POT);
 
-    // Contributors in this order, so update ids ascend as the fixture aggregate combines them.
+    // Contributors join (stake held, datasets declared) in this order, so update ids ascend as the
+    // fixture aggregate combines them; then each submits its weights (one record, nothing held).
     const samples = ref.round.samples;
+    const feeOf = (events) => eventData(events, 'transactionPayment', 'TransactionFeePaid').actualFee.toBigInt();
     const submit = async (signer, file, count, datasets) => {
+      const joined = await sendAndInclude(api, api.tx.trainingRounds.joinRound(round, datasets), signer);
+      const id = eventData(joined.events, 'trainingRounds', 'RoundJoined').update.toNumber();
+      assert.equal((await api.query.trainingRounds.updates(id)).unwrap().state.toString(), 'Joined');
       const { events } = await sendAndInclude(api, api.tx.trainingRounds.submitUpdate(
-        round, served(file, 'Onnx'), count, datasets,
+        round, served(file, 'Onnx'), count,
       ), signer);
-      const fee = eventData(events, 'transactionPayment', 'TransactionFeePaid').actualFee.toBigInt();
-      return { id: eventData(events, 'trainingRounds', 'UpdateSubmitted').update.toNumber(), fee };
+      const submitted = eventData(events, 'trainingRounds', 'UpdateSubmitted');
+      assert.equal(submitted.update.toNumber(), id);
+      return { id, fee: feeOf(joined.events) + feeOf(events) };
     };
     const before = { charlie: await free(charlie), dave: await free(dave), eve: await free(eve) };
     const { id: a, fee: feeA } = await submit(charlie, 'round_update_a.onnx', samples.round_update_a, [shardA]);
@@ -141,10 +147,12 @@ describe('training rounds', () => {
     );
     assert.equal((await holds(eve))['trainingrounds.stake'], STAKE);
 
-    // The validator scores the base and the three updates (commit 10 blocks, reveal 5, then concluded).
+    // The updates wait for the end of the submission window, then the validator scores them (commit
+    // 10 blocks, reveal 5, then concluded).
     const stateOf = async (id) => (await api.query.trainingRounds.updates(id)).unwrap().state;
-    const states = await waitFor('every update judged', 40, async () => Promise.all([a, b, poisoned].map(stateOf)),
-      (s) => s.every((state) => !state.isScoring && !state.isScored));
+    assert.ok((await stateOf(a)).isSubmitted);
+    const states = await waitFor('every update judged', 60, async () => Promise.all([a, b, poisoned].map(stateOf)),
+      (s) => s.every((state) => !state.isSubmitted && !state.isScoring && !state.isScored));
     const [stateA, stateB, stateP] = states;
     assert.ok(stateA.isAccepted, `update a: ${stateA.toString()}`);
     assert.equal(stateA.asAccepted.toBigInt(), BigInt(ref.round_update_a.accuracy.ppb));

@@ -1,5 +1,6 @@
 // The throughput benchmark (bench/throughput.js) at a small scale, so it keeps working: pre-signed
-// transfers, training-round updates and scoring commits all land, and the commits are general
+// transfers, training-round joins and updates (each contributor's second update replacing its first),
+// and scoring commits all land, and the commits are general
 // transactions built by @polkadot/api and authorized by each scorer's signature (the path the README
 // documents for scorers who send commits themselves).
 import assert from 'node:assert/strict';
@@ -34,17 +35,19 @@ describe('throughput benchmark', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'modelchain-throughput-'));
     try {
       const json = path.join(dir, 'out.json');
-      await runBench(['--transfers', '200', '--updates', '16', '--commits', '63', '--json', json]);
+      await runBench(['--transfers', '200', '--updates', '32', '--contributors', '16', '--commits', '63', '--json', json]);
       const { bounds, results } = JSON.parse(readFileSync(json));
-      for (const [kind, total] of [['transferKeepAlive', 200], ['submitUpdate', 16], ['commitScore', 63]]) {
+      const kinds = [['transferKeepAlive', 200], ['joinRound', 16], ['submitUpdate', 32], ['commitScore', 63]];
+      for (const [kind, total] of kinds) {
         const result = results[kind];
         assert.equal(result.total, total, kind);
         assert.equal(result.failures, 0, kind);
         assert.equal(result.blocks.reduce((s, b) => s + b.ok, 0), total, `${kind}: every one succeeded`);
         assert.ok(bounds[kind].perBlock > 0, kind);
       }
-      // The runtime's weights make an update heavier than a transfer.
-      assert.ok(bounds.submitUpdate.weight > bounds.transferKeepAlive.weight);
+      // The runtime's weights make joining (stake held, records created) heavier than submitting (one
+      // record written).
+      assert.ok(bounds.joinRound.weight > bounds.submitUpdate.weight);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -45,15 +45,22 @@ fn a_round_with_honest_lazy_and_poisoned_contributors_accounts_for_every_token()
 		let b = submit(HONEST_B, 2, 400, vec![DATA_2]);
 		let lazy = submit(LAZY, 3, 300, vec![GOLDEN]);
 		let poisoned = submit(POISONER, 4, 600, vec![DATA_1, DATA_2]);
+		for who in [HONEST_A, HONEST_B, LAZY, POISONER] {
+			assert_eq!(free(who), ENDOWMENT - STAKE - 20);
+			assert_eq!((held(HoldReason::Stake, who), held(HoldReason::Deposit, who)), (STAKE, 20));
+		}
+		// Nothing is scored before the submission window ends.
+		assert_eq!(jobs().len(), 1);
+		assert_eq!(state_of(a), UpdateState::Submitted);
+		score_updates();
+		assert_eq!(jobs().len(), 5);
+		assert!(events().contains(&Event::UpdateScoringStarted { round: 0, update: a, job: 1 }));
 		// Every update is checked against the base's graph.
 		assert_eq!(
 			jobs()[job_of(a) as usize].check,
 			ArtifactCheck::SameGraphAs(artifact(100, ArtifactFormat::Onnx))
 		);
-		for who in [HONEST_A, HONEST_B, LAZY, POISONER] {
-			assert_eq!(free(who), ENDOWMENT - STAKE - 20);
-			assert_eq!((held(HoldReason::Stake, who), held(HoldReason::Deposit, who)), (STAKE, 20));
-		}
+		assert_eq!(held(HoldReason::Stake, HONEST_A), STAKE);
 		assert_eq!(round().pending, 4);
 
 		conclude(job_of(a), JobOutcome::Scored(600_000_000));
@@ -82,7 +89,6 @@ fn a_round_with_honest_lazy_and_poisoned_contributors_accounts_for_every_token()
 		assert_eq!((round().pending, round().accepted), (0, 2));
 
 		// The aggregate names the accepted updates in ascending id, weighted by samples.
-		go_to(round().submission_end);
 		assert_ok!(TrainingRounds::submit_aggregate(
 			RuntimeOrigin::signed(AGGREGATOR),
 			0,
@@ -151,8 +157,9 @@ fn open_with_one_accepted_update() {
 	open();
 	conclude(0, JobOutcome::Scored(BASE_SCORE));
 	let a = submit(HONEST_A, 1, 600, vec![DATA_1]);
+	score_updates();
+	assert_eq!(round().submission_end, 11);
 	conclude(job_of(a), JobOutcome::Scored(600_000_000));
-	go_to(11);
 }
 
 #[test]
@@ -215,17 +222,18 @@ fn without_an_aggregate_the_best_accepted_update_is_published_at_close() {
 		conclude(0, JobOutcome::Scored(BASE_SCORE));
 		let a = submit(HONEST_A, 1, 600, vec![DATA_1]);
 		let b = submit(HONEST_B, 2, 400, vec![DATA_2]);
+		score_updates();
 		conclude(job_of(b), JobOutcome::Scored(650_000_000));
-		go_to(8);
+		go_to(14);
 		conclude(job_of(a), JobOutcome::Scored(600_000_000));
-		// The aggregation window runs `aggregation_blocks` after the submission window's end.
-		assert_eq!(round().aggregation_end(), 21);
-		go_to(20);
+		// The aggregation window runs `aggregation_blocks` after the last verdict.
+		assert_eq!(round().aggregation_end(), 24);
+		go_to(23);
 		assert_noop!(
 			TrainingRounds::close_round(RuntimeOrigin::signed(LAZY), 0),
 			Error::<Test>::CannotCloseYet
 		);
-		go_to(21);
+		go_to(24);
 		assert_noop!(
 			TrainingRounds::submit_aggregate(
 				RuntimeOrigin::signed(AGGREGATOR),
@@ -255,8 +263,8 @@ fn a_round_without_accepted_updates_closes_with_no_improvement() {
 		open();
 		conclude(0, JobOutcome::Scored(BASE_SCORE));
 		let lazy = submit(LAZY, 1, 100, vec![DATA_1]);
+		score_updates();
 		conclude(job_of(lazy), JobOutcome::Scored(BASE_SCORE));
-		go_to(11);
 		assert_noop!(
 			TrainingRounds::submit_aggregate(
 				RuntimeOrigin::signed(AGGREGATOR),
@@ -287,6 +295,7 @@ fn updates_scored_before_the_base_wait_for_its_score() {
 		open();
 		let a = submit(HONEST_A, 1, 600, vec![DATA_1]);
 		let p = submit(POISONER, 2, 600, vec![DATA_1]);
+		score_updates();
 		conclude(job_of(a), JobOutcome::Scored(600_000_000));
 		conclude(job_of(p), JobOutcome::Scored(10_000_000));
 		assert_eq!(state_of(a), UpdateState::Scored(600_000_000));
@@ -307,6 +316,7 @@ fn an_unscorable_base_finishes_the_round_and_releases_every_stake() {
 		let a = submit(HONEST_A, 1, 600, vec![DATA_1]);
 		let b = submit(HONEST_B, 2, 400, vec![DATA_2]);
 		let poisoned = submit(POISONER, 4, 600, vec![DATA_1]);
+		score_updates();
 		conclude(job_of(a), JobOutcome::Scored(600_000_000));
 		conclude(0, JobOutcome::Invalid(ArtifactFault::GoldenSetUnusable));
 		// The validator who agreed the base was unscorable earned 10 % of the pot; the rest went back
@@ -334,15 +344,37 @@ fn an_unscorable_base_finishes_the_round_and_releases_every_stake() {
 		assert_eq!(state_of(b), UpdateState::Unscored);
 		assert_eq!(free(HONEST_B), ENDOWMENT - 20);
 		assert_noop!(
+			TrainingRounds::join_round(RuntimeOrigin::signed(LAZY), 0, vec![DATA_1]),
+			Error::<Test>::RoundFinished
+		);
+	});
+}
+
+#[test]
+fn a_round_whose_base_was_unscorable_releases_its_contributors_when_the_window_ends() {
+	ExtBuilder::build_and_execute(|| {
+		open();
+		let a = submit(HONEST_A, 1, 600, vec![DATA_1]);
+		let b = join(HONEST_B, vec![DATA_2]);
+		conclude(0, JobOutcome::NoQuorum);
+		assert_eq!(round().state, RoundState::Finished(RoundOutcome::BaseUnscorable));
+		assert_noop!(
 			TrainingRounds::submit_update(
-				RuntimeOrigin::signed(LAZY),
+				RuntimeOrigin::signed(HONEST_B),
 				0,
-				artifact(3, ArtifactFormat::Onnx),
-				1,
-				vec![DATA_1]
+				artifact(2, ArtifactFormat::Onnx),
+				1
 			),
 			Error::<Test>::RoundFinished
 		);
+		// Stakes stay held until the window ends, then come back; no job is opened.
+		assert_eq!(held(HoldReason::Stake, HONEST_A), STAKE);
+		score_updates();
+		assert_eq!(jobs().len(), 1);
+		assert_eq!((state_of(a), state_of(b)), (UpdateState::Unscored, UpdateState::Lapsed));
+		assert_eq!((total(HONEST_A), total(HONEST_B)), (ENDOWMENT, ENDOWMENT));
+		assert_eq!((free(HONEST_A), free(HONEST_B)), (ENDOWMENT - 20, ENDOWMENT - 20));
+		assert_eq!(round().pending, 0);
 	});
 }
 
@@ -354,6 +386,7 @@ fn invalid_updates_are_slashed_but_failures_that_are_not_theirs_are_not() {
 		let wrong_graph = submit(POISONER, 1, 600, vec![DATA_1]);
 		let golden_broken = submit(HONEST_A, 2, 600, vec![DATA_1]);
 		let nobody = submit(HONEST_B, 3, 400, vec![DATA_2]);
+		score_updates();
 		conclude(job_of(wrong_graph), JobOutcome::Invalid(ArtifactFault::ArchitectureMismatch));
 		conclude(job_of(golden_broken), JobOutcome::Invalid(ArtifactFault::ReferenceUnusable));
 		conclude(job_of(nobody), JobOutcome::NoQuorum);
@@ -375,6 +408,7 @@ fn slashes_go_to_the_configured_account_when_there_is_one() {
 		open();
 		conclude(0, JobOutcome::Scored(BASE_SCORE));
 		let p = submit(POISONER, 1, 600, vec![DATA_1]);
+		score_updates();
 		conclude(job_of(p), JobOutcome::Invalid(ArtifactFault::NonFiniteOutput));
 		assert_eq!(free(TREASURY), ENDOWMENT + STAKE);
 		assert_eq!(round().pot, POT);
@@ -393,6 +427,7 @@ fn for_a_loss_metric_lower_scores_are_better() {
 		let better = submit(HONEST_A, 1, 600, vec![DATA_1]);
 		let worse = submit(POISONER, 2, 600, vec![DATA_1]);
 		let close = submit(LAZY, 3, 600, vec![DATA_1]);
+		score_updates();
 		conclude(job_of(better), JobOutcome::Scored(400_000_000));
 		conclude(job_of(worse), JobOutcome::Scored(600_000_000));
 		conclude(job_of(close), JobOutcome::Scored(540_000_000));

@@ -2,6 +2,7 @@
 //! `try_state` invariants (see `ExtBuilder::build_and_execute`).
 
 mod lifecycle;
+mod migrations;
 mod submissions;
 
 use crate::{mock::*, *};
@@ -98,15 +99,36 @@ pub fn open() -> RoundId {
 	0
 }
 
+/// `who` joins round 0 declaring `datasets`; returns its update's id.
+pub fn join(who: AccountId, datasets: Vec<u64>) -> UpdateId {
+	assert_ok!(TrainingRounds::join_round(RuntimeOrigin::signed(who), 0, datasets));
+	ContributorUpdate::<Test>::get(0, who).expect("the contributor joined")
+}
+
+/// `who` submits (joining round 0 first with `datasets` if it has not) the update `seed`.
 pub fn submit(who: AccountId, seed: u8, samples: u64, datasets: Vec<u64>) -> UpdateId {
+	let id = match ContributorUpdate::<Test>::get(0, who) {
+		Some(id) => {
+			assert_eq!(Updates::<Test>::get(id).unwrap().datasets.into_inner(), datasets);
+			id
+		},
+		None => join(who, datasets),
+	};
 	assert_ok!(TrainingRounds::submit_update(
 		RuntimeOrigin::signed(who),
 		0,
 		artifact(seed, ArtifactFormat::Onnx),
 		samples,
-		datasets,
 	));
-	ContributorUpdate::<Test>::get(0, who).expect("the update is live")
+	id
+}
+
+/// Goes to the end of round 0's submission window and runs that block's hook: the submitted
+/// updates' scoring jobs open.
+pub fn score_updates() {
+	let end = round().submission_end;
+	go_to(end);
+	<TrainingRounds as frame_support::traits::Hooks<u64>>::on_initialize(end);
 }
 
 /// The job of an update's current artifact.

@@ -2,7 +2,7 @@
 
 use super::*;
 use frame_support::assert_noop;
-use modelchain_primitives::{ArtifactFault, JobSubject};
+use modelchain_primitives::JobSubject;
 use sp_runtime::{DispatchError, Perbill, TokenError};
 
 fn open_with(who: AccountId, base: Option<VersionId>, p: RoundParamsOf<Test>) -> DispatchResult {
@@ -130,66 +130,74 @@ fn opening_holds_the_pot_and_scores_the_base_on_the_rounds_golden_set() {
 }
 
 #[test]
-fn updates_are_checked() {
+fn joining_is_checked() {
 	ExtBuilder::build_and_execute(|| {
 		open();
-		let submit_with = |who, art: Artifact, samples, datasets: Vec<u64>| {
-			TrainingRounds::submit_update(RuntimeOrigin::signed(who), 0, art, samples, datasets)
+		let join_with = |who, round, datasets: Vec<u64>| {
+			TrainingRounds::join_round(RuntimeOrigin::signed(who), round, datasets)
 		};
-		let onnx = artifact(1, ArtifactFormat::Onnx);
-		assert_noop!(
-			TrainingRounds::submit_update(
-				RuntimeOrigin::signed(HONEST_A),
-				7,
-				onnx.clone(),
-				1,
-				vec![1]
-			),
-			Error::<Test>::UnknownRound
+		assert_noop!(join_with(HONEST_A, 7, vec![DATA_1]), Error::<Test>::UnknownRound);
+		assert_noop!(join_with(HONEST_A, 0, vec![]), Error::<Test>::BadDatasetCount);
+		assert_noop!(join_with(HONEST_A, 0, vec![0, 1, 2, 3]), Error::<Test>::BadDatasetCount);
+		assert_noop!(join_with(HONEST_A, 0, vec![DATA_1, DATA_1]), Error::<Test>::DuplicateDataset);
+		assert_noop!(join_with(HONEST_A, 0, vec![9]), Error::<Test>::UnknownDataset);
+		assert_noop!(join_with(PAUPER, 0, vec![DATA_1]), TokenError::FundsUnavailable);
+		let id = join(HONEST_A, vec![DATA_1, DATA_2]);
+		assert_eq!(
+			last_event(),
+			Event::RoundJoined {
+				round: 0,
+				update: id,
+				contributor: HONEST_A,
+				datasets: vec![DATA_1, DATA_2].try_into().unwrap(),
+				stake: STAKE,
+			}
 		);
-		assert_noop!(
-			submit_with(HONEST_A, artifact(1, ArtifactFormat::Gguf), 1, vec![DATA_1]),
-			Error::<Test>::BadArtifact
+		let update = Updates::<Test>::get(id).unwrap();
+		assert_eq!(
+			(update.state, update.artifact, update.available),
+			(UpdateState::Joined, None, 1_000)
 		);
-		let mut bad_uri = onnx.clone();
-		bad_uri.uri = b"ftp://x".to_vec().try_into().unwrap();
-		assert_noop!(submit_with(HONEST_A, bad_uri, 1, vec![DATA_1]), Error::<Test>::BadArtifact);
-		assert_noop!(
-			submit_with(HONEST_A, onnx.clone(), 1, vec![]),
-			Error::<Test>::BadDatasetCount
+		assert_eq!(
+			(held(HoldReason::Stake, HONEST_A), held(HoldReason::Deposit, HONEST_A)),
+			(STAKE, 20)
 		);
-		assert_noop!(
-			submit_with(HONEST_A, onnx.clone(), 1, vec![0, 1, 2, 3]),
-			Error::<Test>::BadDatasetCount
-		);
-		assert_noop!(
-			submit_with(HONEST_A, onnx.clone(), 1, vec![DATA_1, DATA_1]),
-			Error::<Test>::DuplicateDataset
-		);
-		assert_noop!(
-			submit_with(HONEST_A, onnx.clone(), 1, vec![9]),
-			Error::<Test>::UnknownDataset
-		);
-		assert_noop!(
-			submit_with(HONEST_A, onnx.clone(), 0, vec![DATA_1]),
-			Error::<Test>::BadSampleCount
-		);
-		// More samples than the declared datasets hold together.
-		assert_noop!(
-			submit_with(HONEST_A, onnx.clone(), 1_001, vec![DATA_1, DATA_2]),
-			Error::<Test>::BadSampleCount
-		);
-		assert_noop!(
-			submit_with(PAUPER, onnx.clone(), 1, vec![DATA_1]),
-			TokenError::FundsUnavailable
-		);
+		assert_eq!((round().updates, round().pending), (1, 1));
+		assert_noop!(join_with(HONEST_A, 0, vec![DATA_1]), Error::<Test>::AlreadyJoined);
 		go_to(11);
-		assert_noop!(submit_with(HONEST_A, onnx, 1, vec![DATA_1]), Error::<Test>::SubmissionClosed);
+		assert_noop!(join_with(HONEST_B, 0, vec![DATA_1]), Error::<Test>::SubmissionClosed);
 	});
 }
 
 #[test]
-fn a_round_takes_at_most_its_updates_and_datasets() {
+fn updates_are_checked() {
+	ExtBuilder::build_and_execute(|| {
+		open();
+		let submit_with = |who, round, art: Artifact, samples| {
+			TrainingRounds::submit_update(RuntimeOrigin::signed(who), round, art, samples)
+		};
+		let onnx = artifact(1, ArtifactFormat::Onnx);
+		assert_noop!(submit_with(HONEST_A, 7, onnx.clone(), 1), Error::<Test>::UnknownRound);
+		assert_noop!(submit_with(HONEST_A, 0, onnx.clone(), 1), Error::<Test>::NotJoined);
+		join(HONEST_A, vec![DATA_1, DATA_2]);
+		assert_noop!(
+			submit_with(HONEST_A, 0, artifact(1, ArtifactFormat::Gguf), 1),
+			Error::<Test>::BadArtifact
+		);
+		let mut bad_uri = onnx.clone();
+		bad_uri.uri = b"ftp://x".to_vec().try_into().unwrap();
+		assert_noop!(submit_with(HONEST_A, 0, bad_uri, 1), Error::<Test>::BadArtifact);
+		assert_noop!(submit_with(HONEST_A, 0, onnx.clone(), 0), Error::<Test>::BadSampleCount);
+		// More samples than the declared datasets hold together.
+		assert_noop!(submit_with(HONEST_A, 0, onnx.clone(), 1_001), Error::<Test>::BadSampleCount);
+		assert_ok!(submit_with(HONEST_A, 0, onnx.clone(), 1_000));
+		go_to(11);
+		assert_noop!(submit_with(HONEST_A, 0, onnx, 1), Error::<Test>::SubmissionClosed);
+	});
+}
+
+#[test]
+fn a_round_takes_at_most_its_contributors_and_datasets() {
 	ExtBuilder::build_and_execute(|| {
 		open();
 		for seed in 110..114u8 {
@@ -201,72 +209,164 @@ fn a_round_takes_at_most_its_updates_and_datasets() {
 				None,
 			));
 		}
-		submit(HONEST_A, 1, 1, vec![0, 1, 2]);
-		submit(HONEST_B, 2, 1, vec![3, 4, 5]);
+		join(HONEST_A, vec![0, 1, 2]);
+		join(HONEST_B, vec![3, 4, 5]);
 		// A seventh distinct dataset.
 		assert_noop!(
-			TrainingRounds::submit_update(
-				RuntimeOrigin::signed(LAZY),
-				0,
-				artifact(3, ArtifactFormat::Onnx),
-				1,
-				vec![6]
-			),
+			TrainingRounds::join_round(RuntimeOrigin::signed(LAZY), 0, vec![6]),
 			Error::<Test>::TooManyRoundDatasets
 		);
-		// A replacement may swap its own datasets.
-		submit(HONEST_B, 2, 1, vec![3, 4, 6]);
-		submit(LAZY, 3, 1, vec![0]);
+		join(LAZY, vec![0]);
 		assert_noop!(
-			TrainingRounds::submit_update(
-				RuntimeOrigin::signed(POISONER),
-				0,
-				artifact(4, ArtifactFormat::Onnx),
-				1,
-				vec![0]
-			),
+			TrainingRounds::join_round(RuntimeOrigin::signed(POISONER), 0, vec![0]),
 			Error::<Test>::TooManyUpdates
 		);
 	});
 }
 
 #[test]
-fn a_replacement_keeps_the_id_and_stake_and_only_its_newest_job_counts() {
+fn a_replacement_keeps_the_id_and_stake_and_only_the_last_artifact_is_scored() {
 	ExtBuilder::build_and_execute(|| {
 		open();
 		conclude(0, JobOutcome::Scored(BASE_SCORE));
 		let first = submit(HONEST_A, 1, 600, vec![DATA_1]);
-		let old_job = job_of(first);
+		assert!(matches!(last_event(), Event::UpdateSubmitted { replaced: false, .. }));
 		let again = submit(HONEST_A, 2, 500, vec![DATA_1]);
 		assert_eq!(again, first);
-		assert!(matches!(last_event(), Event::UpdateSubmitted { replaced: true, .. }));
+		assert_eq!(
+			last_event(),
+			Event::UpdateSubmitted {
+				round: 0,
+				update: first,
+				contributor: HONEST_A,
+				samples: 500,
+				digest: [2; 32],
+				replaced: true,
+			}
+		);
 		assert_eq!(held(HoldReason::Stake, HONEST_A), STAKE);
 		assert_eq!(held(HoldReason::Deposit, HONEST_A), 20);
 		assert_eq!((round().updates, round().pending), (1, 1));
-		// The old artifact's verdict no longer counts.
-		conclude(old_job, JobOutcome::Scored(10));
-		assert!(matches!(state_of(first), UpdateState::Scoring(_)));
+		score_updates();
+		// One job, for the last artifact.
+		assert_eq!(jobs().len(), 2);
+		assert_eq!(jobs()[1].subject, JobSubject::Update(first));
+		assert_eq!(jobs()[1].model, artifact(2, ArtifactFormat::Onnx));
 		conclude(job_of(first), JobOutcome::Scored(600_000_000));
 		assert_eq!(state_of(first), UpdateState::Accepted(600_000_000));
-		// Replaced after acceptance: scored again, with the stake held again.
-		submit(HONEST_A, 3, 500, vec![DATA_1]);
-		assert_eq!(held(HoldReason::Stake, HONEST_A), STAKE);
-		assert_eq!((round().pending, round().accepted), (1, 0));
-		assert_eq!(jobs()[job_of(first) as usize].subject, JobSubject::Update(first));
+		assert_eq!(Updates::<Test>::get(first).unwrap().samples, 500);
 	});
 }
 
 #[test]
-fn a_slashed_contributor_may_stake_again_with_a_replacement() {
+fn contributors_who_submit_nothing_get_their_stake_back_when_the_window_ends() {
 	ExtBuilder::build_and_execute(|| {
 		open();
 		conclude(0, JobOutcome::Scored(BASE_SCORE));
-		let p = submit(POISONER, 1, 600, vec![DATA_1]);
-		conclude(job_of(p), JobOutcome::Invalid(ArtifactFault::InvalidModel));
-		assert_eq!(held(HoldReason::Stake, POISONER), 0);
-		submit(POISONER, 2, 600, vec![DATA_1]);
-		assert_eq!(held(HoldReason::Stake, POISONER), STAKE);
-		assert_eq!(total(POISONER), ENDOWMENT - STAKE);
+		let idle = join(LAZY, vec![DATA_1]);
+		let a = submit(HONEST_A, 1, 600, vec![DATA_1]);
+		score_updates();
+		assert_eq!(state_of(idle), UpdateState::Lapsed);
+		assert!(events().contains(&Event::UpdateLapsed { round: 0, update: idle }));
+		assert_eq!((free(LAZY), total(LAZY)), (ENDOWMENT - 20, ENDOWMENT));
+		assert_eq!(round().pending, 1);
+		// The round goes on with the submitted update alone.
+		conclude(job_of(a), JobOutcome::Scored(600_000_000));
+		assert_eq!((round().pending, round().accepted), (0, 1));
+		assert_ok!(TrainingRounds::submit_aggregate(
+			RuntimeOrigin::signed(AGGREGATOR),
+			0,
+			artifact(50, ArtifactFormat::Onnx)
+		));
+	});
+}
+
+fn run_hook(block: u64) {
+	go_to(block);
+	<TrainingRounds as frame_support::traits::Hooks<u64>>::on_initialize(block);
+}
+
+/// Scoring takes `room` more jobs (`None`: any number).
+fn scoring_room(room: Option<u32>) {
+	SCORING_ROOM.with(|r| *r.borrow_mut() = room);
+}
+
+#[test]
+fn rounds_ending_in_one_block_are_bounded_and_queued_in_order() {
+	ExtBuilder::build_and_execute(|| {
+		setup();
+		let open_for = |blocks| {
+			let mut p = params();
+			p.submission_blocks = blocks;
+			TrainingRounds::open_round(RuntimeOrigin::signed(OWNER), 0, None, p, POT)
+		};
+		// `MaxRoundsEnding` is 2 here.
+		assert_ok!(open_for(10));
+		assert_ok!(open_for(10));
+		assert_noop!(open_for(10), Error::<Test>::TooManyRoundsEnding);
+		assert_ok!(open_for(11));
+		assert_eq!(RoundsEnding::<Test>::get(11).into_inner(), vec![0, 1]);
+		assert_eq!(RoundsEnding::<Test>::get(12).into_inner(), vec![2]);
+		for round in 0..3 {
+			assert_ok!(TrainingRounds::join_round(
+				RuntimeOrigin::signed(HONEST_A),
+				round,
+				vec![DATA_1]
+			));
+			assert_ok!(TrainingRounds::submit_update(
+				RuntimeOrigin::signed(HONEST_A),
+				round,
+				artifact(round as u8 + 1, ArtifactFormat::Onnx),
+				10,
+			));
+		}
+		// Scoring is full when rounds 0 and 1 end: both wait in the queue, nothing is lost.
+		scoring_room(Some(0));
+		run_hook(11);
+		assert!(!RoundsEnding::<Test>::contains_key(11));
+		assert_eq!(ScoringQueueBounds::<Test>::get(), (0, 2));
+		assert_eq!(jobs().len(), 3);
+		assert_eq!(held(HoldReason::Stake, HONEST_A), 3 * STAKE);
+		// Scoring has room again: the queue is served first come, first served, at most
+		// `MaxRoundsEnding` rounds a block, so round 2 (ending now) waits one block.
+		scoring_room(None);
+		run_hook(12);
+		assert_eq!(ScoringQueueBounds::<Test>::get(), (2, 3));
+		let models: Vec<_> = jobs()[3..].iter().map(|j| j.model.clone()).collect();
+		assert_eq!(
+			models,
+			vec![artifact(1, ArtifactFormat::Onnx), artifact(2, ArtifactFormat::Onnx)]
+		);
+		run_hook(13);
+		assert_eq!(ScoringQueueBounds::<Test>::get(), (3, 3));
+		assert_eq!(jobs()[5].model, artifact(3, ArtifactFormat::Onnx));
+		assert_eq!(ScoringQueue::<Test>::iter().count(), 0);
+		// An idle block leaves the queue alone.
+		run_hook(14);
+		assert_eq!(ScoringQueueBounds::<Test>::get(), (3, 3));
+	});
+}
+
+#[test]
+fn a_round_whose_jobs_scoring_takes_only_in_part_resumes_where_it_stopped() {
+	ExtBuilder::build_and_execute(|| {
+		open();
+		let a = submit(HONEST_A, 1, 600, vec![DATA_1]);
+		let b = submit(HONEST_B, 2, 400, vec![DATA_2]);
+		// Scoring takes A's job and is then full: the round stays first in the queue.
+		scoring_room(Some(1));
+		score_updates();
+		let job_a = job_of(a);
+		assert_eq!(state_of(b), UpdateState::Submitted);
+		assert_eq!(ScoringQueueBounds::<Test>::get(), (0, 1));
+		run_hook(12);
+		assert_eq!(ScoringQueueBounds::<Test>::get(), (0, 1));
+		// Room again: B's job opens, A's is not created twice.
+		scoring_room(None);
+		run_hook(13);
+		assert_eq!(ScoringQueueBounds::<Test>::get(), (1, 1));
+		assert_eq!(jobs().len(), 3);
+		assert_eq!((job_of(a), jobs()[job_of(b) as usize].subject), (job_a, JobSubject::Update(b)));
 	});
 }
 
@@ -276,7 +376,7 @@ fn aggregates_wait_for_every_verdict_and_the_submission_window() {
 		open();
 		let agg = || artifact(50, ArtifactFormat::Onnx);
 		let a = submit(HONEST_A, 1, 600, vec![DATA_1]);
-		go_to(11);
+		score_updates();
 		// The base's score and A's verdict are still out.
 		assert_noop!(
 			TrainingRounds::submit_aggregate(RuntimeOrigin::signed(AGGREGATOR), 0, agg()),
@@ -334,31 +434,21 @@ fn unsigned_origins_are_refused() {
 }
 
 #[test]
-fn an_update_is_charged_for_the_other_updates_it_reads() {
+fn joining_is_charged_for_the_other_contributors_it_reads() {
 	ExtBuilder::build_and_execute(|| {
 		use crate::weights::WeightInfo;
 		open();
-		let submit_weight = |who, seed| {
-			TrainingRounds::submit_update(
-				RuntimeOrigin::signed(who),
-				0,
-				artifact(seed, ArtifactFormat::Onnx),
-				1,
-				vec![DATA_1],
-			)
-			.expect("the update is taken")
-			.actual_weight
+		let join_weight = |who| {
+			TrainingRounds::join_round(RuntimeOrigin::signed(who), 0, vec![DATA_1])
+				.expect("the contributor joins")
+				.actual_weight
 		};
-		let charged = |others| Some(<() as WeightInfo>::submit_update(others));
-		assert_eq!(submit_weight(HONEST_A, 1), charged(0));
-		assert_eq!(submit_weight(HONEST_B, 2), charged(1));
-		assert_eq!(submit_weight(POISONER, 3), charged(2));
-		// A replacement reads the others, not itself.
-		assert_eq!(submit_weight(HONEST_A, 4), charged(2));
+		let charged = |others| Some(<() as WeightInfo>::join_round(others));
+		assert_eq!(join_weight(HONEST_A), charged(0));
+		assert_eq!(join_weight(HONEST_B), charged(1));
+		assert_eq!(join_weight(POISONER), charged(2));
 		// The refund is real: charging the most a round takes would cost more.
 		let most = <<Test as Config>::MaxUpdates as frame_support::traits::Get<u32>>::get() - 1;
-		assert!(
-			<() as WeightInfo>::submit_update(2).all_lt(<() as WeightInfo>::submit_update(most))
-		);
+		assert!(<() as WeightInfo>::join_round(2).all_lt(<() as WeightInfo>::join_round(most)));
 	});
 }
