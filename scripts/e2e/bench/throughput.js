@@ -90,6 +90,9 @@ async function measure(api, { label, section, method, total, submit }) {
   let idleRun = 0;
   const queue = [];
   let busy = false;
+  // Set once every extrinsic is counted: heads arriving later are not inspected, and the caller waits
+  // for the inspection under way, so that no RPC call is left in flight when the client disconnects.
+  let stopped = false;
   const inspect = async (header, finalizedAtArrival) => {
     const hash = header.hash;
     const [block, events, weight, moment] = await Promise.all([
@@ -125,9 +128,18 @@ async function measure(api, { label, section, method, total, submit }) {
     };
   };
   const drain = async () => {
-    if (busy) return;
+    if (busy || stopped) return;
     busy = true;
-    while (queue.length) {
+    try {
+      await drainQueue();
+    } catch (e) {
+      if (!stopped) fail(e);
+    } finally {
+      busy = false;
+    }
+  };
+  const drainQueue = async () => {
+    while (queue.length && !stopped) {
       const { header, finalizedAtArrival } = queue.shift();
       const best = header.number.toNumber();
       const missing = [];
@@ -155,7 +167,6 @@ async function measure(api, { label, section, method, total, submit }) {
         fail(new Error(`${label}: ${total - included} of ${total} not included after ${STALL_BLOCKS} empty blocks`));
       }
     }
-    busy = false;
   };
   let finalized = (await api.rpc.chain.getHeader(await api.rpc.chain.getFinalizedHead())).number.toNumber();
   const unsubFinal = await api.rpc.chain.subscribeFinalizedHeads((h) => { finalized = h.number.toNumber(); });
@@ -172,8 +183,10 @@ async function measure(api, { label, section, method, total, submit }) {
   const submitSeconds = (Date.now() - started) / 1000;
   log(`${label}: ${total} accepted by the pool in ${submitSeconds.toFixed(1)} s (best #${submittedAt})`);
   await finished;
+  stopped = true;
   unsub();
   unsubFinal();
+  while (busy) await new Promise((resolve) => { setTimeout(resolve, 50); });
   const blocks = [...records.values()].sort((a, b) => a.number - b.number);
   // Saturated: after the submission ended, and before the last block with some (the pool still had
   // some left). An empty block in between counts: the node did not fill it although it could have.
