@@ -152,11 +152,11 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxUpdates: Get<u32>;
 
-		/// Most datasets one update declares.
+		/// Most datasets one contributor declares.
 		#[pallet::constant]
 		type MaxUpdateDatasets: Get<u32>;
 
-		/// Most distinct datasets the live updates of one round declare together (the published
+		/// Most distinct datasets the contributors of one round declare together (the published
 		/// version lists them; at most the registry's `MaxVersionDatasets`).
 		#[pallet::constant]
 		type MaxRoundDatasets: Get<u32>;
